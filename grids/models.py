@@ -1,0 +1,215 @@
+"""The city model: administrative areas, unit grids, the category directory and components."""
+
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Area(models.Model):
+    """A district, street/town or community/village, keyed by its GB/T 2260-based code."""
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", _("区县")
+        STREET = "street", _("街道/乡镇")
+        COMMUNITY = "community", _("社区/村")
+
+    CODE_LENGTH = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12}
+
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    code = models.CharField(
+        _("编码"), max_length=12, unique=True, help_text=_("6, 9 or 12 digits by level.")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    boundary = models.MultiPolygonField(_("边界"), srid=4326, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("行政区域")
+        verbose_name_plural = _("行政区域")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    (Q(level="district") & Q(code__regex=r"^[0-9]{6}$"))
+                    | (Q(level="street") & Q(code__regex=r"^[0-9]{9}$"))
+                    | (Q(level="community") & Q(code__regex=r"^[0-9]{12}$"))
+                ),
+                name="area_code_matches_level",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class GridQuerySet(models.QuerySet):
+    def current(self, *, on=None) -> GridQuerySet:
+        """Grids in force on a date (today when not given)."""
+        from django.utils import timezone
+
+        day = on or timezone.localdate()
+        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+class Grid(models.Model):
+    """A unit grid (单元网格) of about 10,000 m², retired and replaced rather than edited."""
+
+    class Grade(models.IntegerChoices):
+        FIRST = 1, _("一级")
+        SECOND = 2, _("二级")
+        THIRD = 3, _("三级")
+
+    code = models.CharField(
+        _("网格编码"),
+        max_length=15,
+        help_text=_("14 digits (CJ/T 213) or 15 (GB/T 47678.3); starts with the community code."),
+    )
+    community = models.ForeignKey(
+        Area, verbose_name=_("所属社区"), on_delete=models.PROTECT, related_name="grids"
+    )
+    boundary = models.MultiPolygonField(_("边界"), srid=4326)
+    area_m2 = models.FloatField(
+        _("面积（平方米）"), help_text=_("Computed on an equal-area projection, not in degrees.")
+    )
+    grade = models.PositiveSmallIntegerField(
+        _("管理等级"), choices=Grade.choices, default=Grade.SECOND
+    )
+    valid_from = models.DateField(_("启用日期"))
+    valid_to = models.DateField(
+        _("停用日期"), null=True, blank=True, help_text=_("Empty while the grid is in force.")
+    )
+
+    objects = GridQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单元网格")
+        verbose_name_plural = _("单元网格")
+        ordering = ["code", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(valid_to__isnull=True), name="grid_code_unique_current"
+            ),
+            models.UniqueConstraint(fields=["code", "valid_from"], name="grid_code_version_unique"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{14,15}$"), name="grid_code_14_or_15_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="grid_valid_to_after_valid_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Category(models.Model):
+    """A component type or matter type of the national directory, or a city's local addition.
+
+    The same five digits may name both a component and a matter type, so (kind, code) is the key.
+    """
+
+    class Kind(models.TextChoices):
+        COMPONENT = "component", _("部件")
+        MATTER = "matter", _("事件")
+
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    code = models.CharField(_("编码"), max_length=5, help_text=_("2-digit major + 3-digit minor."))
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    major_code = models.CharField(_("大类编码"), max_length=2)
+    major_name = models.CharField(_("大类名称"), max_length=100)
+    edition = models.CharField(
+        _("标准版本"), max_length=40, help_text=_("e.g. GB/T 47678.5-2026, or 'local'.")
+    )
+    is_local = models.BooleanField(_("地方扩展"), default=False)
+    retired_on = models.DateField(_("停用日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("部件事件类别")
+        verbose_name_plural = _("部件事件类别")
+        ordering = ["kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="category_kind_code_unique"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{5}$"), name="category_code_5_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Component(models.Model):
+    """A registered public asset with a fixed place (GB/T 47678.5 table 2 attributes)."""
+
+    class Status(models.TextChoices):
+        INTACT = "intact", _("完好")
+        DAMAGED = "damaged", _("破损")
+        MISSING = "missing", _("丢失")
+        ABANDONED = "abandoned", _("废弃")
+        REMOVED = "removed", _("移除")
+
+    class DataSource(models.TextChoices):
+        SURVEYED = "surveyed", _("实测")
+        MAP = "map", _("地形图")
+        BASE_GEODATA = "base_geodata", _("基础地理数据")
+        OTHER = "other", _("其他")
+
+    identifier = models.CharField(
+        _("标识码"),
+        max_length=17,
+        unique=True,
+        help_text=_("6-digit district + 5-digit class + 6-digit serial (legacy: 16 digits)."),
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("部件类型"), on_delete=models.PROTECT, related_name="components"
+    )
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    supervising_unit_code = models.CharField(_("主管部门代码"), max_length=18, blank=True)
+    supervising_unit_name = models.CharField(_("主管部门名称"), max_length=100, blank=True)
+    owner_unit_code = models.CharField(_("权属单位代码"), max_length=18, blank=True)
+    owner_unit_name = models.CharField(_("权属单位名称"), max_length=100, blank=True)
+    maintenance_unit_code = models.CharField(_("养护单位代码"), max_length=18, blank=True)
+    maintenance_unit_name = models.CharField(_("养护单位名称"), max_length=100, blank=True)
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("所在网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="components",
+    )
+    grid_code = models.CharField(_("网格编码"), max_length=15, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.INTACT
+    )
+    survey_date = models.DateField(_("初始日期"), null=True, blank=True)
+    change_date = models.DateField(_("变更日期"), null=True, blank=True)
+    data_source = models.CharField(
+        _("数据来源"), max_length=16, choices=DataSource.choices, default=DataSource.SURVEYED
+    )
+    remarks = models.TextField(_("备注"), blank=True)
+    street_code = models.CharField(_("街道编码"), max_length=9, blank=True)
+    street_name = models.CharField(_("街道名称"), max_length=100, blank=True)
+    community_code = models.CharField(_("社区编码"), max_length=12, blank=True)
+    community_name = models.CharField(_("社区名称"), max_length=100, blank=True)
+    geometry = models.GeometryField(_("几何"), srid=4326)
+
+    class Meta:
+        verbose_name = _("部件")
+        verbose_name_plural = _("部件")
+        ordering = ["identifier"]
+        indexes = [models.Index(fields=["category", "grid"], name="component_category_grid")]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {self.name}"
