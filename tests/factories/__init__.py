@@ -1,0 +1,1 @@
+"""Typed factory_boy factories, one module per app (grids, departments, cases)."""
