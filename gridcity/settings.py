@@ -202,7 +202,10 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------- map
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
-MAP_CENTER = (env.float("MAP_CENTER_LAT", default=36.067), env.float("MAP_CENTER_LON", default=120.383))
+MAP_CENTER = (
+    env.float("MAP_CENTER_LAT", default=36.067),
+    env.float("MAP_CENTER_LON", default=120.383),
+)
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": MAP_CENTER,
     "DEFAULT_ZOOM": 13,

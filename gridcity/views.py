@@ -20,7 +20,15 @@ def home(request):
 class HeartbeatSerializer(serializers.ModelSerializer):
     class Meta:
         model = Heartbeat
-        fields = ["id", "source", "request_id", "worker_request_id", "queued_at", "ran_at", "worker"]
+        fields = [
+            "id",
+            "source",
+            "request_id",
+            "worker_request_id",
+            "queued_at",
+            "ran_at",
+            "worker",
+        ]
 
 
 class HeartbeatCreateView(APIView):

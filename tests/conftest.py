@@ -46,9 +46,12 @@ def process_env(**overrides: str) -> dict[str, str]:
             f"{db['PORT'] or 5432}/{db['NAME']}"
         ),
         REDIS_URL=settings.CELERY_BROKER_URL,
+        TEST_REDIS_URL=settings.CELERY_BROKER_URL,
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)
+    if "REDIS_URL" in overrides:
+        env["TEST_REDIS_URL"] = overrides["REDIS_URL"]
     return env
 
 
@@ -56,11 +59,23 @@ def start_worker(env: dict[str, str], *, name: str, log: Path) -> subprocess.Pop
     """A real `celery worker` process, returned once it answers a ping."""
     proc = subprocess.Popen(  # noqa: S603
         [
-            sys.executable, "-m", "celery", "-A", "gridcity", "worker",
-            "--loglevel=INFO", "--concurrency=2", "--pool=prefork",
-            "--without-gossip", "--without-mingle", f"--hostname={name}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "gridcity",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname={name}@%h",
         ],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     return proc
 
@@ -112,9 +127,21 @@ def private_redis(tmp_path: Path) -> Iterator[Callable[[str], None]]:
     def control(action: str) -> None:
         if action == "start":
             state["proc"] = subprocess.Popen(  # noqa: S603
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(tmp_path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    binary,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             client = redis.Redis(port=port)
             wait_for(lambda: _pings(client), timeout=10, what="redis-server to start")

@@ -48,9 +48,22 @@ def test_healthz_turns_503_when_redis_stops_and_200_when_it_returns(private_redi
     worker = start_worker(env, name="outage", log=tmp_path / "worker.log")
     port = free_port()
     web = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "gridcity.wsgi", "-b", f"127.0.0.1:{port}",
-         "--workers", "1", "--timeout", "30"],
-        cwd=ROOT, env=env, stdout=(tmp_path / "web.log").open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "gridcity.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/healthz"
 
