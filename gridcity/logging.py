@@ -43,7 +43,9 @@ class RequestIdMiddleware:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _current.get()
+        # django.request logs after the middleware has returned, but hands over the request.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _current.get()
         return True
 
 

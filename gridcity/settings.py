@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A local .env is read when present; real environment variables always win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env is read when present (GRIDCITY_ENV_FILE names another, or none when empty);
+# real environment variables always win.
+_env_file = env.str("GRIDCITY_ENV_FILE", default=str(BASE_DIR / ".env"))
+if _env_file:
+    environ.Env.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
@@ -237,6 +240,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # Must exceed the longest task so a slow task is not handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Worker log lines go through LOGGING below (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "record-beat-heartbeat": {
@@ -246,7 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 GRIDCITY_BEAT_STALE_AFTER_SECONDS = env.int("GRIDCITY_BEAT_STALE_AFTER_SECONDS", default=300)
-GRIDCITY_HEALTH_TIMEOUT = env.float("GRIDCITY_HEALTH_TIMEOUT", default=2.0)
+GRIDCITY_HEALTH_TIMEOUT = env.float("GRIDCITY_HEALTH_TIMEOUT", default=1.0)
 
 # ---------------------------------------------------------------- email
 EMAIL_BACKEND = env(
