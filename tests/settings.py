@@ -9,6 +9,9 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("DJANGO_HTTPS", "false")
 os.environ.setdefault("LOG_FORMAT", "text")
+# Playwright's sync API keeps an event loop on the main thread; Django would otherwise refuse
+# the ORM calls that tests make beside it, though they never run inside that loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL") or _redis.rsplit("/", 1)[0] + "/9"
 os.environ["CACHE_URL"] = os.environ["REDIS_URL"]
