@@ -1,4 +1,4 @@
-"""The roles people hold. Each role is a Django group of the same name; one person may hold several."""
+"""The roles people hold: each is a Django group of the same name; a person may hold several."""
 
 from __future__ import annotations
 

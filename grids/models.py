@@ -57,7 +57,9 @@ class GridQuerySet(models.QuerySet):
         from django.utils import timezone
 
         day = on or timezone.localdate()
-        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
 
 
 class Grid(models.Model):
