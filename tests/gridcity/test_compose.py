@@ -17,8 +17,10 @@ def compose(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     if binary is None:
         pytest.fail("docker-compose is not installed: run `make test`, which installs it")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "POSTGRES_"))}
+    # An empty env file: the checkout's own .env must not supply what the test withholds.
+    empty = ROOT / "tests" / "gridcity" / "empty.env"
     return subprocess.run(  # noqa: S603
-        [binary, "-f", str(ROOT / "docker-compose.yml"), *args],
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(empty), *args],
         env={**clean, **env},
         cwd="/",
         capture_output=True,

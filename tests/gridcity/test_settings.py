@@ -70,7 +70,7 @@ def test_production_log_lines_are_json_with_the_request_id():
         "import django, logging; django.setup()\n"
         "from django.test import Client\n"
         "logging.getLogger('gridcity.probe').info('probe line')\n"
-        "Client().get('/healthz', HTTP_X_REQUEST_ID='req-42')\n"
+        "Client().get('/no-such-page', secure=True, HTTP_X_REQUEST_ID='req-42')\n"
     )
     result = run_python(
         code, DJANGO_SECRET_KEY="k" * 50, DJANGO_ALLOWED_HOSTS="testserver", LOG_LEVEL="INFO"
