@@ -202,6 +202,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have a "source", "kind" or "status"; each enum gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseSourceEnum": "cases.workflow.Source.choices",
+        "CaseStatusEnum": "cases.workflow.Status.choices",
+        "CategoryKindEnum": "grids.models.Category.Kind.choices",
+        "DepartmentKindEnum": "departments.models.Department.Kind.choices",
+    },
 }
 
 # ---------------------------------------------------------------- map
@@ -304,3 +311,49 @@ LOGGING = {
 # through staff-run import commands that validate every feature, so the warning is silenced here
 # rather than on every command's output; deployments on GDAL >= 3.9 get the protection anyway.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# ---- departments settings
+# Warn administrators this many weeks before a year whose holiday schedule is still unknown.
+GRIDCITY_CALENDAR_WARN_WEEKS = env.int("GRIDCITY_CALENDAR_WARN_WEEKS", default=8)
+# The city's SMS gateway: notices to people who chose SMS are POSTed here as JSON; empty = off.
+GRIDCITY_SMS_WEBHOOK_URL = env("GRIDCITY_SMS_WEBHOOK_URL", default="")
+GRIDCITY_NOTIFY_HTTP_TIMEOUT = env.float("GRIDCITY_NOTIFY_HTTP_TIMEOUT", default=5.0)
+# Delivery retries wait 2, 4, 8 … seconds (capped at 10 minutes), at most this many times.
+GRIDCITY_NOTIFY_RETRY_BACKOFF = env.int("GRIDCITY_NOTIFY_RETRY_BACKOFF", default=2)
+GRIDCITY_NOTIFY_MAX_RETRIES = env.int("GRIDCITY_NOTIFY_MAX_RETRIES", default=8)
+CELERY_BEAT_SCHEDULE["warn-unknown-holiday-schedule"] = {
+    "task": "departments.tasks.warn_unknown_holiday_schedule",
+    "schedule": crontab(hour=8, minute=0),
+}
+# ---- end departments settings
+
+# ---- cases settings
+# Traffic lights: an open step is escalated to the supervisors at this multiple of its limit.
+GRIDCITY_ESCALATE_AT = env.float("GRIDCITY_ESCALATE_AT", default=1.5)
+# A new report is a probable duplicate of an open case of the same category within this many
+# metres and hours (or of an open case about the same component).
+GRIDCITY_DUPLICATE_RADIUS_M = env.float("GRIDCITY_DUPLICATE_RADIUS_M", default=50.0)
+GRIDCITY_DUPLICATE_WINDOW_HOURS = env.float("GRIDCITY_DUPLICATE_WINDOW_HOURS", default=72.0)
+# Photos: bytes and pixels accepted per photo; EXIF positions farther than this are flagged.
+GRIDCITY_PHOTO_MAX_BYTES = env.int("GRIDCITY_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+GRIDCITY_PHOTO_MAX_PIXELS = env.int("GRIDCITY_PHOTO_MAX_PIXELS", default=40_000_000)
+GRIDCITY_PHOTO_FAR_M = env.float("GRIDCITY_PHOTO_FAR_M", default=200.0)
+# Sources whose reports must carry at least one photo.
+GRIDCITY_REPORT_PHOTO_REQUIRED_SOURCES = env.list(
+    "GRIDCITY_REPORT_PHOTO_REQUIRED_SOURCES", default=["inspector"]
+)
+CELERY_BEAT_SCHEDULE["sweep-case-timers"] = {
+    "task": "cases.tasks.sweep_case_timers",
+    "schedule": crontab(minute="*"),
+}
+# ---- end cases settings
+
+# ---- grids settings
+# Vector tiles (grids.tiles): below GRID_MIN_ZOOM grids give way to community outlines, below
+# COMPONENT_MIN_ZOOM components are drawn as clusters of CLUSTER_PIXELS (of a 512-pixel tile);
+# MAX_FEATURES caps any one tile layer.
+GRIDCITY_TILE_GRID_MIN_ZOOM = env.int("GRIDCITY_TILE_GRID_MIN_ZOOM", default=12)
+GRIDCITY_TILE_COMPONENT_MIN_ZOOM = env.int("GRIDCITY_TILE_COMPONENT_MIN_ZOOM", default=16)
+GRIDCITY_TILE_CLUSTER_PIXELS = env.int("GRIDCITY_TILE_CLUSTER_PIXELS", default=32)
+GRIDCITY_TILE_MAX_FEATURES = env.int("GRIDCITY_TILE_MAX_FEATURES", default=20000)
+# ---- end grids settings

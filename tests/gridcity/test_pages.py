@@ -34,8 +34,9 @@ def test_login_home_shows_roles_and_switches_to_english(
     assert page.get_by_role("link", name="接口文档").is_visible()
     screenshot(page, "home-zh")
 
-    page.get_by_label("界面语言").select_option("en")
-    page.wait_for_load_state("load")
+    # Choosing a language posts the form; wait for the page it leads to, not the current one.
+    with page.expect_navigation():
+        page.get_by_label("界面语言").select_option("en")
 
     assert page.locator("h1").inner_text() == "Workbench"
     assert "Dispatcher" in page.locator("main").inner_text()
