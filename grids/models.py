@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# Local extension codes (GB/T 47678.5): a minor code of 080 or above under any major, or any
+# code under the majors 21 and 99 that the standard leaves to cities.
+LOCAL_CODE_REGEX = r"^((21|99)[0-9]{3}|[0-9]{2}(0[89][0-9]|[1-9][0-9]{2}))$"
+
+
+class AreaQuerySet(models.QuerySet):
+    def districts(self) -> AreaQuerySet:
+        return self.filter(level=Area.Level.DISTRICT)
+
+    def streets(self) -> AreaQuerySet:
+        return self.filter(level=Area.Level.STREET)
+
+    def communities(self) -> AreaQuerySet:
+        return self.filter(level=Area.Level.COMMUNITY)
+
+    def within_code(self, prefix: str) -> AreaQuerySet:
+        """The area with this code and every area below it (codes nest as prefixes)."""
+        return self.filter(code__startswith=prefix)
 
 
 class Area(models.Model):
@@ -32,6 +54,8 @@ class Area(models.Model):
     )
     boundary = models.MultiPolygonField(_("边界"), srid=4326, null=True, blank=True)
 
+    objects = AreaQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("行政区域")
         verbose_name_plural = _("行政区域")
@@ -52,14 +76,16 @@ class Area(models.Model):
 
 
 class GridQuerySet(models.QuerySet):
-    def current(self, *, on=None) -> GridQuerySet:
+    def current(self, *, on: date | None = None) -> GridQuerySet:
         """Grids in force on a date (today when not given)."""
-        from django.utils import timezone
-
         day = on or timezone.localdate()
         return self.filter(valid_from__lte=day).filter(
             Q(valid_to__isnull=True) | Q(valid_to__gt=day)
         )
+
+    def within_code(self, prefix: str) -> GridQuerySet:
+        """Grids of a district, street or community, by that area's code."""
+        return self.filter(code__startswith=prefix)
 
 
 class Grid(models.Model):
@@ -113,6 +139,23 @@ class Grid(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def is_current(self, *, on: date | None = None) -> bool:
+        day = on or timezone.localdate()
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to > day)
+
+
+class CategoryQuerySet(models.QuerySet):
+    def components(self) -> CategoryQuerySet:
+        return self.filter(kind=Category.Kind.COMPONENT)
+
+    def matters(self) -> CategoryQuerySet:
+        return self.filter(kind=Category.Kind.MATTER)
+
+    def active(self, *, on: date | None = None) -> CategoryQuerySet:
+        """Categories that may be used for new records on a date (today when not given)."""
+        day = on or timezone.localdate()
+        return self.filter(Q(retired_on__isnull=True) | Q(retired_on__gt=day))
+
 
 class Category(models.Model):
     """A component type or matter type of the national directory, or a city's local addition.
@@ -134,7 +177,14 @@ class Category(models.Model):
         _("标准版本"), max_length=40, help_text=_("e.g. GB/T 47678.5-2026, or 'local'.")
     )
     is_local = models.BooleanField(_("地方扩展"), default=False)
-    retired_on = models.DateField(_("停用日期"), null=True, blank=True)
+    retired_on = models.DateField(
+        _("停用日期"),
+        null=True,
+        blank=True,
+        help_text=_("From this day the code takes no new records; its number is never reused."),
+    )
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("部件事件类别")
@@ -145,10 +195,85 @@ class Category(models.Model):
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[0-9]{5}$"), name="category_code_5_digits"
             ),
+            models.CheckConstraint(
+                condition=Q(is_local=False) | Q(code__regex=LOCAL_CODE_REGEX),
+                name="category_local_code_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def is_active(self, *, on: date | None = None) -> bool:
+        day = on or timezone.localdate()
+        return self.retired_on is None or self.retired_on > day
+
+
+class LegacyCategoryCode(models.Model):
+    """An explicit mapping of a CJ/T 214-2007 / GB/T 30428.2-2013 four-digit code to a current
+    category. It takes precedence over the built-in rule for matters and is the only way a legacy
+    component code maps, since the 2026 edition renumbered the component majors."""
+
+    kind = models.CharField(_("类别"), max_length=16, choices=Category.Kind.choices)
+    code = models.CharField(
+        _("旧版编码"), max_length=4, help_text=_("2-digit major + 2-digit minor.")
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("对应现行类别"),
+        on_delete=models.PROTECT,
+        related_name="legacy_codes",
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("旧版编码对照")
+        verbose_name_plural = _("旧版编码对照")
+        ordering = ["kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="legacy_code_kind_code_unique"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{4}$"), name="legacy_code_4_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.category.code}"
+
+
+class ComponentSerial(models.Model):
+    """The last serial issued for a (district, class) pair of component identifiers.
+
+    Generating an identifier takes this row's lock, so concurrent writers never issue one twice.
+    """
+
+    district_code = models.CharField(_("区县编码"), max_length=6)
+    class_code = models.CharField(_("类别编码"), max_length=5)
+    last_serial = models.PositiveIntegerField(_("最后序号"), default=0)
+
+    class Meta:
+        verbose_name = _("部件序号")
+        verbose_name_plural = _("部件序号")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district_code", "class_code"], name="component_serial_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(last_serial__lte=999999), name="component_serial_6_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_code}{self.class_code} {self.last_serial:06d}"
+
+
+class ComponentQuerySet(models.QuerySet):
+    def of_category(self, category: Category) -> ComponentQuerySet:
+        return self.filter(category=category)
+
+    def within_code(self, prefix: str) -> ComponentQuerySet:
+        """Components of a district, street, community or grid by that code's prefix."""
+        return self.filter(grid_code__startswith=prefix)
 
 
 class Component(models.Model):
@@ -205,13 +330,26 @@ class Component(models.Model):
     street_name = models.CharField(_("街道名称"), max_length=100, blank=True)
     community_code = models.CharField(_("社区编码"), max_length=12, blank=True)
     community_name = models.CharField(_("社区名称"), max_length=100, blank=True)
-    geometry = models.GeometryField(_("几何"), srid=4326)
+    geometry = models.GeometryField(
+        _("几何"), srid=4326, help_text=_("A point, or a line or polygon for assets with extent.")
+    )
+
+    objects = ComponentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("部件")
         verbose_name_plural = _("部件")
         ordering = ["identifier"]
-        indexes = [models.Index(fields=["category", "grid"], name="component_category_grid")]
+        indexes = [
+            models.Index(fields=["category", "grid"], name="component_category_grid"),
+            models.Index(fields=["grid_code"], name="component_grid_code"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(identifier__regex=r"^[0-9]{16,17}$"),
+                name="component_identifier_16_or_17_digits",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.name}"
