@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "grids",
     "departments",
     "cases",
+    "reports",
+    "open311",
 ]
 
 MIDDLEWARE = [
@@ -357,3 +359,12 @@ GRIDCITY_TILE_COMPONENT_MIN_ZOOM = env.int("GRIDCITY_TILE_COMPONENT_MIN_ZOOM", d
 GRIDCITY_TILE_CLUSTER_PIXELS = env.int("GRIDCITY_TILE_CLUSTER_PIXELS", default=32)
 GRIDCITY_TILE_MAX_FEATURES = env.int("GRIDCITY_TILE_MAX_FEATURES", default=20000)
 # ---- end grids settings
+
+# ---- ui settings
+# ---- end ui settings
+
+# ---- reports settings
+# ---- end reports settings
+
+# ---- open311 settings
+# ---- end open311 settings

@@ -27,6 +27,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("m/", include("cases.web.mobile_urls")),
+    path("dispatch/", include("cases.web.dispatch_urls")),
+    path("dept/", include("cases.web.department_urls")),
+    path("reports/", include("reports.urls")),
+    path("open311/", include("open311.urls")),
 ]
 
 if settings.DEBUG:

@@ -30,10 +30,10 @@ class Workspace:
 
 # Each workspace appears on the home page once its URL exists and the person holds a role for it.
 WORKSPACES = (
-    Workspace("inspector-home", _("巡查上报"), frozenset({Role.INSPECTOR})),
-    Workspace("dispatch-home", _("指挥调度"), COMMAND_CENTRE_ROLES),
-    Workspace("department-home", _("部门处置"), frozenset({Role.HANDLER, Role.DEPARTMENT_LEAD})),
-    Workspace("reports-home", _("考核评价"), frozenset({Role.SUPERVISOR, Role.DEPARTMENT_LEAD})),
+    Workspace("mobile:home", _("巡查上报"), frozenset({Role.INSPECTOR})),
+    Workspace("dispatch:home", _("指挥调度"), COMMAND_CENTRE_ROLES),
+    Workspace("department:home", _("部门处置"), frozenset({Role.HANDLER, Role.DEPARTMENT_LEAD})),
+    Workspace("reports:home", _("考核评价"), frozenset({Role.SUPERVISOR, Role.DEPARTMENT_LEAD})),
     Workspace("admin:index", _("管理后台"), frozenset({Role.ADMINISTRATOR})),
     Workspace("api-docs", _("接口文档"), frozenset(Role)),
 )
