@@ -20,7 +20,9 @@ def _sync_role_groups(sender: AppConfig, **kwargs: Any) -> None:
     """Keeps the role groups and their permissions complete, the way Django keeps permissions:
     after `migrate` (apps migrated after 0003 add permissions later) and after a test flush.
     It runs once, on the signal of the last app, when every app's permissions exist."""
-    if sender is not list(apps.get_app_configs())[-1]:
+    # Django sends the signal only for apps that have a models module.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is not with_models[-1]:
         return
     from django.contrib.auth.models import Group, Permission
 

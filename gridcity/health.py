@@ -77,6 +77,16 @@ def check_beat() -> Check:
     return {"ok": not stale, "last_heartbeat": last.isoformat(), "age_seconds": round(age)}
 
 
+def check_outbox() -> Check:
+    """Work recorded for the broker but not yet sent. Reported, not fatal: a backlog drains by
+    itself once the broker and beat are up; an old one means the relay is not running."""
+    from gridcity.outbox import outbox_backlog
+
+    backlog = outbox_backlog()
+    age = backlog["oldest_age_seconds"]
+    return {"ok": age is None or age <= settings.GRIDCITY_BEAT_STALE_AFTER_SECONDS, **backlog}
+
+
 def _run(check: Callable[[], Check]) -> Check:
     started = time.monotonic()
     try:
@@ -94,6 +104,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if checks["database"]["ok"]:
         checks["migrations"] = _run(check_migrations)
         checks["beat"] = _run(check_beat)
+        checks["outbox"] = _run(check_outbox)
     else:
         checks["migrations"] = {"ok": False, "error": "database unreachable"}
     checks["redis"] = _run(check_redis)

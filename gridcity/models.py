@@ -32,3 +32,36 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.queued_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OutboxTask(models.Model):
+    """A Celery task recorded in the same transaction as the write that calls for it.
+
+    The broker is told after the commit; when it cannot be reached (Redis down, a deploy), the
+    row stays unsent and the relay sends it once the broker is back. Tasks sent through the
+    outbox are idempotent, so a task sent twice (published, then the mark lost) still has one
+    effect.
+    """
+
+    task = models.CharField(_("任务"), max_length=200)
+    kwargs = models.JSONField(_("参数"), default=dict)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("待发送任务")
+        verbose_name_plural = _("待发送任务")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_unsent",
+            ),
+            models.Index(fields=["sent_at"], name="outbox_sent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

@@ -13,11 +13,12 @@ from gridcity.models import Heartbeat
 
 def heartbeat_queue(*, source: str) -> Heartbeat:
     """Records a heartbeat and queues its trip through the broker once the row is committed."""
+    from gridcity.outbox import task_enqueue
     from gridcity.tasks import record_heartbeat
 
     with transaction.atomic():
         beat = Heartbeat.objects.create(source=source, request_id=current_request_id())
-        record_heartbeat.delay_on_commit(heartbeat_id=beat.pk)
+        task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
     return beat
 
 

@@ -149,6 +149,7 @@ STATICFILES_DIRS += [
         "leaflet.markercluster": "leaflet.markercluster/dist",
         "echarts": "echarts/dist",
         "htmx": "htmx.org/dist",
+        "idb": "idb/build",
     }.items()
     if (NODE_MODULES / path).is_dir()
 ]
@@ -261,6 +262,15 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"source": "beat"},
     },
 }
+# The outbox (gridcity.outbox): work the broker could not take is re-sent by beat; rows younger
+# than the grace period may still be on their way from their own commit. Sent rows are kept
+# for KEEP_DAYS for tracing.
+CELERY_BEAT_SCHEDULE["relay-outbox"] = {
+    "task": "gridcity.tasks.relay_outbox",
+    "schedule": env.float("GRIDCITY_OUTBOX_RELAY_SECONDS", default=30.0),
+}
+GRIDCITY_OUTBOX_GRACE_SECONDS = env.float("GRIDCITY_OUTBOX_GRACE_SECONDS", default=20.0)
+GRIDCITY_OUTBOX_KEEP_DAYS = env.int("GRIDCITY_OUTBOX_KEEP_DAYS", default=7)
 GRIDCITY_BEAT_STALE_AFTER_SECONDS = env.int("GRIDCITY_BEAT_STALE_AFTER_SECONDS", default=300)
 GRIDCITY_HEALTH_TIMEOUT = env.float("GRIDCITY_HEALTH_TIMEOUT", default=1.0)
 
@@ -364,7 +374,46 @@ GRIDCITY_TILE_MAX_FEATURES = env.int("GRIDCITY_TILE_MAX_FEATURES", default=20000
 # ---- end ui settings
 
 # ---- reports settings
+# Which cases count in a period, stated on every report:
+#   "event": each count by when its step happened (accepted in the period, filed in it…);
+#            due-to-close = closed in the period + deadline passed in it and still open at its end.
+#   "reported": the cases reported in the period, as they stand now.
+GRIDCITY_REPORTS_PERIOD_CONVENTION = env("GRIDCITY_REPORTS_PERIOD_CONVENTION", default="event")
+# Some cities take suspended (挂账) cases out of the due-to-close and due-to-handle denominators.
+GRIDCITY_REPORTS_EXCLUDE_SUSPENDED = env.bool("GRIDCITY_REPORTS_EXCLUDE_SUSPENDED", default=True)
+# A unit is ranked only with at least this many cases in its score's sample.
+GRIDCITY_REPORTS_MIN_SAMPLE = env.int("GRIDCITY_REPORTS_MIN_SAMPLE", default=30)
+# How many periods the trend charts show.
+GRIDCITY_REPORTS_TREND_PERIODS = env.int("GRIDCITY_REPORTS_TREND_PERIODS", default=8)
+# Exported files, under MEDIA_ROOT, served only to their owner.
+GRIDCITY_REPORTS_EXPORT_DIR = env("GRIDCITY_REPORTS_EXPORT_DIR", default="reports/exports")
+CELERY_BEAT_SCHEDULE["send-weekly-reports"] = {
+    "task": "reports.tasks.send_scheduled_reports",
+    "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    "kwargs": {"frequency": "weekly"},
+}
+CELERY_BEAT_SCHEDULE["send-monthly-reports"] = {
+    "task": "reports.tasks.send_scheduled_reports",
+    "schedule": crontab(hour=7, minute=45, day_of_month=1),
+    "kwargs": {"frequency": "monthly"},
+}
 # ---- end reports settings
 
 # ---- open311 settings
+# Service discovery: who runs the endpoint, where clients ask for a key, and its type.
+GRIDCITY_OPEN311_CONTACT = env("GRIDCITY_OPEN311_CONTACT", default="")
+GRIDCITY_OPEN311_KEY_SERVICE = env("GRIDCITY_OPEN311_KEY_SERVICE", default="")
+GRIDCITY_OPEN311_ENDPOINT_TYPE = env("GRIDCITY_OPEN311_ENDPOINT_TYPE", default="production")
+# POST requests per client key: at most REQUESTS within each window of SECONDS.
+GRIDCITY_OPEN311_RATE_LIMIT_REQUESTS = env.int("GRIDCITY_OPEN311_RATE_LIMIT_REQUESTS", default=60)
+GRIDCITY_OPEN311_RATE_LIMIT_SECONDS = env.int("GRIDCITY_OPEN311_RATE_LIMIT_SECONDS", default=60)
+# GET requests: the longest start_date..end_date window, and the page sizes.
+GRIDCITY_OPEN311_WINDOW_DAYS = env.int("GRIDCITY_OPEN311_WINDOW_DAYS", default=90)
+GRIDCITY_OPEN311_PAGE_SIZE = env.int("GRIDCITY_OPEN311_PAGE_SIZE", default=50)
+GRIDCITY_OPEN311_MAX_PAGE_SIZE = env.int("GRIDCITY_OPEN311_MAX_PAGE_SIZE", default=200)
+# Case sources whose cases (of published services) the public GET endpoints show. Hotline and
+# desk reports are left out by default: operators type callers' words, names and numbers included.
+GRIDCITY_OPEN311_PUBLIC_SOURCES = env.list(
+    "GRIDCITY_OPEN311_PUBLIC_SOURCES", default=["open311", "inspector", "video"]
+)
 # ---- end open311 settings

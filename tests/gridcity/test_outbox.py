@@ -1,0 +1,162 @@
+"""The outbox: work recorded with the write survives a broker outage and is sent once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from gridcity.models import Heartbeat, OutboxTask
+from gridcity.outbox import outbox_relay, task_enqueue
+from gridcity.tasks import record_heartbeat
+from tests.conftest import ROOT, free_port, process_env, start_worker, stop, wait_for
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_task_is_sent_after_commit_and_runs_on_the_worker(client, celery_worker):
+    admin = get_user_model().objects.create_superuser("ops", "ops@example.org", "pw-ops-12345")
+    client.force_login(admin)
+
+    queued = client.post("/api/v1/system/heartbeats/", HTTP_X_REQUEST_ID="outbox-trace-1")
+
+    beat_id = queued.json()["id"]
+    row = OutboxTask.objects.get(kwargs__heartbeat_id=beat_id)
+    assert row.sent_at is not None
+    assert row.attempts == 1
+    wait_for(
+        lambda: Heartbeat.objects.get(pk=beat_id).ran_at is not None,
+        timeout=30,
+        what="the worker to run the heartbeat",
+    )
+    assert Heartbeat.objects.get(pk=beat_id).worker_request_id == "outbox-trace-1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_rolled_back_write_sends_nothing():
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        task_enqueue(record_heartbeat, heartbeat_id=1)
+        raise RuntimeError("the write failed")
+
+    assert not OutboxTask.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_two_relays_at_once_send_each_task_once():
+    # Rows as a broker outage leaves them: recorded, never sent.
+    beats = [Heartbeat.objects.create(source=Heartbeat.Source.REQUEST) for _ in range(60)]
+    OutboxTask.objects.bulk_create(
+        OutboxTask(task=record_heartbeat.name, kwargs={"heartbeat_id": beat.pk}) for beat in beats
+    )
+    results: list[int] = []
+
+    def relay() -> None:
+        try:
+            results.append(outbox_relay(older_than_seconds=0, batch_size=7))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(results) == 60
+    assert not OutboxTask.objects.filter(sent_at__isnull=True).exists()
+    assert set(OutboxTask.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_outbox_broker_down_answers_requests_and_sends_the_work_when_it_returns(
+    private_redis, tmp_path
+):
+    admin = get_user_model().objects.create_superuser("ops", "ops@example.org", "pw-ops-12345")
+    env = process_env(
+        REDIS_URL=private_redis.url,
+        GRIDCITY_OUTBOX_RELAY_SECONDS="1",
+        GRIDCITY_OUTBOX_GRACE_SECONDS="0",
+    )
+    worker = start_worker(env, name="outbox", log=tmp_path / "worker.log")
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "gridcity", "beat", "--loglevel=INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "beat.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    port = free_port()
+    web = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "gridcity.wsgi", "-b", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    session = requests.Session()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _up(session, base), timeout=60, what="gunicorn to answer")
+        _login(session, base, admin.username, "pw-ops-12345")
+
+        private_redis("stop")
+        answers = [
+            session.post(
+                f"{base}/api/v1/system/heartbeats/",
+                headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base},
+                timeout=20,
+            )
+            for _ in range(3)
+        ]
+        waiting = list(OutboxTask.objects.filter(sent_at__isnull=True))
+        time.sleep(2)  # beat keeps failing to reach the broker meanwhile
+        still_waiting = OutboxTask.objects.filter(sent_at__isnull=True).count()
+
+        private_redis("start")
+        ids = [answer.json()["id"] for answer in answers]
+        wait_for(
+            lambda: Heartbeat.objects.filter(pk__in=ids, ran_at__isnull=False).count() == 3,
+            timeout=90,
+            what="the relay to send the waiting work once Redis returned",
+        )
+    finally:
+        stop(web)
+        stop(beat)
+        stop(worker)
+
+    assert [answer.status_code for answer in answers] == [202, 202, 202]
+    assert len(waiting) == 3
+    assert all("connect" in row.last_error.lower() for row in waiting), waiting[0].last_error
+    assert still_waiting == 3
+    sent = OutboxTask.objects.filter(kwargs__heartbeat_id__in=ids)
+    assert sent.filter(sent_at__isnull=True).count() == 0
+
+
+def _up(session: requests.Session, base: str) -> bool:
+    try:
+        return session.get(f"{base}/accounts/login/", timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _login(session: requests.Session, base: str, username: str, password: str) -> None:
+    session.get(f"{base}/accounts/login/", timeout=10)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": base},
+        timeout=10,
+    )
+    assert response.ok and "sessionid" in session.cookies
