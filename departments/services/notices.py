@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from departments.models import Delivery, Notice, NotificationPreference
+from gridcity.outbox import task_enqueue
 
 
 class DeliveryFailed(Exception):
@@ -69,7 +70,7 @@ def notify(
                     )
                 )
             for delivery in Delivery.objects.bulk_create(deliveries):
-                deliver_notice.delay_on_commit(delivery.pk)
+                task_enqueue(deliver_notice, delivery_id=delivery.pk)
     return stored
 
 
@@ -180,5 +181,5 @@ def delivery_retry(*, delivery_ids: Iterable[int]) -> int:
     for row in rows:
         row.status = Delivery.Status.PENDING
         row.save(update_fields=["status"])
-        deliver_notice.delay_on_commit(row.pk)
+        task_enqueue(deliver_notice, delivery_id=row.pk)
     return len(rows)

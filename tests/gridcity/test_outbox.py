@@ -142,8 +142,8 @@ def test_outbox_broker_down_answers_requests_and_sends_the_work_when_it_returns(
 
 def _up(session: requests.Session, base: str) -> bool:
     try:
-        return session.get(f"{base}/accounts/login/", timeout=5).status_code == 200
-    except requests.ConnectionError:
+        return session.get(f"{base}/accounts/login/", timeout=10).status_code == 200
+    except requests.RequestException:  # not listening yet, or still starting its worker
         return False
 
 
