@@ -70,7 +70,7 @@ def test_healthz_turns_503_when_redis_stops_and_200_when_it_returns(private_redi
     def status() -> int:
         try:
             return requests.get(url, timeout=10).status_code
-        except requests.ConnectionError:
+        except requests.RequestException:
             return 0
 
     try:
