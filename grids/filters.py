@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from gridcity.errors import DomainError
 from gridcity.geo import make_point
 from grids.models import Area, Category, Component, Grid
-from grids.selectors import category_resolve, components_near, in_bbox
+from grids.selectors import category_resolve, category_search, components_near, in_bbox
 
 
 def _numbers(value: str, count: int, what: str) -> list[float]:
@@ -94,7 +94,9 @@ class CategoryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Category.Kind.choices)
     major = django_filters.CharFilter(field_name="major_code")
     active = django_filters.BooleanFilter(method="filter_active")
-    q = django_filters.CharFilter(method="filter_q", help_text=_("编码前缀或名称"))
+    q = django_filters.CharFilter(
+        method="filter_q", help_text=_("编码前缀、名称、拼音全拼或拼音首字母")
+    )
 
     class Meta:
         model = Category
@@ -107,9 +109,7 @@ class CategoryFilter(django_filters.FilterSet):
         return active if value else qs.exclude(pk__in=active.values("pk"))
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        if value.isdigit():
-            return qs.filter(code__startswith=value)
-        return qs.filter(name__icontains=value)
+        return category_search(qs, q=value)
 
 
 class ComponentFilter(django_filters.FilterSet):

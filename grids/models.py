@@ -8,6 +8,7 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
 
 # Local extension codes (GB/T 47678.5): a minor code of 080 or above under any major, or any
 # code under the majors 21 and 99 that the standard leaves to cities.
@@ -157,6 +158,22 @@ class CategoryQuerySet(models.QuerySet):
         return self.filter(Q(retired_on__isnull=True) | Q(retired_on__gt=day))
 
 
+def category_search_keys(name: str) -> str:
+    """What the category search matches besides name and code: the name's full pinyin and its
+    initials, lower case without tones ("上水井盖" → "shangshuijinggai ssjg")."""
+    # Letters and digits in a name pass through as they are; punctuation is dropped.
+    syllables = [s.lower() for s in lazy_pinyin(name, errors=_alnum) if s]
+    initials = "".join(s[0] for s in syllables)
+    letters = [s.lower() for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors=_alnum) if s]
+    # FIRST_LETTER agrees with the syllables' first letters except for a few finals-only readings.
+    keys = {"".join(syllables), initials, "".join(letters)}
+    return " ".join(sorted(k for k in keys if k))
+
+
+def _alnum(chars: str) -> str:
+    return "".join(c for c in chars if c.isalnum())
+
+
 class Category(models.Model):
     """A component type or matter type of the national directory, or a city's local addition.
 
@@ -183,6 +200,13 @@ class Category(models.Model):
         blank=True,
         help_text=_("From this day the code takes no new records; its number is never reused."),
     )
+    search_keys = models.CharField(
+        _("检索拼音"),
+        max_length=400,
+        blank=True,
+        editable=False,
+        help_text=_("Full pinyin and initials of the name, kept by save() and the loaders."),
+    )
 
     objects = CategoryQuerySet.as_manager()
 
@@ -203,6 +227,15 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        keys = category_search_keys(self.name)
+        if keys != self.search_keys:
+            self.search_keys = keys
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_keys"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def is_active(self, *, on: date | None = None) -> bool:
         day = on or timezone.localdate()

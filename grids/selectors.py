@@ -8,7 +8,7 @@ from datetime import date
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db.models import FloatField, Func, QuerySet, Value
+from django.db.models import FloatField, Func, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from gridcity.errors import NotFound, ValidationFailed
@@ -175,13 +175,30 @@ def category_get(*, kind: str, code: str) -> Category:
     return category
 
 
-def category_list(*, kind: str | None = None, active_on: date | None = None) -> QuerySet[Category]:
+def category_list(
+    *, kind: str | None = None, active_on: date | None = None, q: str = ""
+) -> QuerySet[Category]:
     categories = Category.objects.all()
     if kind:
         categories = categories.filter(kind=kind)
     if active_on is not None:
         categories = categories.active(on=active_on)
+    if q.strip():
+        categories = category_search(categories, q=q)
     return categories
+
+
+def category_search(categories: QuerySet[Category], *, q: str) -> QuerySet[Category]:
+    """Categories matching what a person types: a code prefix, part of the Chinese or English
+    name, or the name's pinyin, whole ("jinggai") or by initials ("ssjg")."""
+    text = q.strip()
+    if text.isdigit():
+        return categories.filter(code__startswith=text)
+    letters = "".join(text.split()).lower()
+    found = Q(name__icontains=text) | Q(name_en__icontains=text)
+    if letters.isascii() and letters.isalnum():
+        found |= Q(search_keys__contains=letters)
+    return categories.filter(found)
 
 
 def category_resolve(*, kind: str, code: str) -> Category:

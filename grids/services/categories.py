@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from gridcity.errors import Conflict, ValidationFailed
 from grids import codes
-from grids.models import Category, LegacyCategoryCode
+from grids.models import Category, LegacyCategoryCode, category_search_keys
 
 DIRECTORY_EDITION = "GB/T 47678.5-2026"
 LOCAL_EDITION = "local"
@@ -71,6 +71,9 @@ def load_directory_into(model: Any) -> int:
     migration can pass its historical model."""
     rows = directory_rows()
     today = timezone.localdate()
+    # bulk writes skip Category.save(), so the search keys are filled here; migration 0002
+    # passes a historical model from before they existed.
+    keyed = any(f.name == "search_keys" for f in model._meta.get_fields())
     with transaction.atomic():
         existing = {(c.kind, c.code): c for c in model.objects.select_for_update()}
         to_create, to_update = [], []
@@ -84,6 +87,8 @@ def load_directory_into(model: Any) -> int:
                 "is_local": False,
                 "retired_on": None,
             }
+            if keyed:
+                values["search_keys"] = category_search_keys(row.name)
             if current is None:
                 to_create.append(model(kind=row.kind, code=row.code, **values))
             elif any(getattr(current, k) != v for k, v in values.items()):
@@ -103,7 +108,8 @@ def load_directory_into(model: Any) -> int:
         model.objects.bulk_create(to_create)
         model.objects.bulk_update(
             to_update,
-            ["name", "major_code", "major_name", "edition", "is_local", "retired_on"],
+            ["name", "major_code", "major_name", "edition", "is_local", "retired_on"]
+            + (["search_keys"] if keyed else []),
         )
     return len(rows)
 
