@@ -160,3 +160,20 @@ def _login(session: requests.Session, base: str, username: str, password: str) -
         timeout=10,
     )
     assert response.ok and "sessionid" in session.cookies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_in_eager_mode_runs_the_task_in_process():
+    from gridcity.celery import app
+
+    beat = Heartbeat.objects.create(source=Heartbeat.Source.REQUEST)
+    app.conf.task_always_eager = True
+    try:
+        row = task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
+    finally:
+        app.conf.task_always_eager = False
+
+    beat.refresh_from_db()
+    row.refresh_from_db()
+    assert beat.ran_at is not None
+    assert row.sent_at is not None
