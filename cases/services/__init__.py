@@ -1,6 +1,7 @@
 """Every write of the cases app: one service per workflow action, importable from here.
 ACTION_SERVICES maps each table action to its service (the API and tests use it)."""
 
+from cases.services._core import authorise, scope_check
 from cases.services.approvals import (
     case_approve_extension,
     case_approve_suspension,
@@ -79,6 +80,7 @@ ACTION_SERVICES = {
 
 __all__ = [
     "ACTION_SERVICES",
+    "authorise",
     "case_accept",
     "case_after_report",
     "case_approve_extension",
@@ -111,6 +113,7 @@ __all__ = [
     "case_verify_pass",
     "case_void",
     "photo_thumbnail_make",
+    "scope_check",
     "sweep_case_timers",
     "timer_state",
 ]
