@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-# The order follows the apps' dependencies: cases → departments → grids.
-DEMO_MODULES = ("grids.demo", "departments.demo", "cases.demo")
+# The order follows the apps' dependencies: open311 → cases → departments → grids.
+DEMO_MODULES = ("grids.demo", "departments.demo", "cases.demo", "open311.demo")
 
 
 class Command(BaseCommand):
