@@ -401,3 +401,6 @@ class AutomationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source or '*'}/{self.category_id or '*'}"
+
+
+from cases.facts import CaseFact  # noqa: E402, F401  (lives beside its fold: cases.facts)

@@ -387,15 +387,16 @@ GRIDCITY_REPORTS_MIN_SAMPLE = env.int("GRIDCITY_REPORTS_MIN_SAMPLE", default=30)
 GRIDCITY_REPORTS_TREND_PERIODS = env.int("GRIDCITY_REPORTS_TREND_PERIODS", default=8)
 # Exported files, under MEDIA_ROOT, served only to their owner.
 GRIDCITY_REPORTS_EXPORT_DIR = env("GRIDCITY_REPORTS_EXPORT_DIR", default="reports/exports")
+# Subscribed reports of the last complete week (Mondays) and month (the 1st).
 CELERY_BEAT_SCHEDULE["send-weekly-reports"] = {
     "task": "reports.tasks.send_scheduled_reports",
     "schedule": crontab(hour=7, minute=30, day_of_week=1),
-    "kwargs": {"frequency": "weekly"},
+    "kwargs": {"frequency": "week"},
 }
 CELERY_BEAT_SCHEDULE["send-monthly-reports"] = {
     "task": "reports.tasks.send_scheduled_reports",
     "schedule": crontab(hour=7, minute=45, day_of_month=1),
-    "kwargs": {"frequency": "monthly"},
+    "kwargs": {"frequency": "month"},
 }
 # ---- end reports settings
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import clock, workflow
+from cases.facts import fact_record
 from cases.models import Case, CaseEvent, CasePhoto
 from cases.photos import ProcessedPhoto, distance_m, far_metres, photo_process
 from cases.services.timers import timers_after_status_change
@@ -108,10 +109,12 @@ def _snapshot(case: Case) -> dict[str, Any]:
 
 
 def event_write(event: CaseEvent) -> CaseEvent:
-    """Append an event; the case row is locked by the caller, so the next sequence is safe."""
+    """Append an event; the case row is locked by the caller, so the next sequence is safe.
+    The case's evaluation fact follows in the same transaction (cases.facts)."""
     last = CaseEvent.objects.filter(case_id=event.case_id).aggregate(m=Max("sequence"))["m"]
     event.sequence = (last or 0) + 1
     event.save(force_insert=True)
+    fact_record(event)
     return event
 
 
@@ -204,6 +207,7 @@ def perform(
             case.pending = Pending.NONE
             case.pending_data = {}
         case.status = new_status
+        step_was, started_was, deadline_was = case.step, case.step_started_at, case.step_deadline
         timers_after_status_change(
             case,
             old_status=old_status,
@@ -212,6 +216,14 @@ def perform(
             calendar=act.calendar,
             restart=act.restart_step,
         )
+        if deadline_was is not None and case.step_started_at != started_was:
+            # The step just ended: keep whether it ended in time (the on-time verification and
+            # re-inspection rates read it from the log).
+            act.data["step_left"] = {
+                "step": step_was,
+                "deadline": deadline_was.isoformat(),
+                "on_time": now <= deadline_was,
+            }
         case.version += 1
         case.updated_at = now
         after = _snapshot(case)
