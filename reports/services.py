@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from departments.services.notices import notify
 from gridcity.errors import NotFound, ValidationFailed
+from gridcity.outbox import task_enqueue
 from reports.files import WRITERS, title_for
 from reports.indices import Options, Period, PeriodKind, period_of
 from reports.models import ReportExport, ReportSubscription
@@ -64,7 +65,7 @@ def export_request(*, user: AbstractBaseUser, params: dict[str, Any], format: st
     }
     with transaction.atomic():
         export = ReportExport.objects.create(owner=user, format=format, params=clean)
-        build_report_export.delay_on_commit(export_id=export.pk)
+        task_enqueue(build_report_export, export_id=export.pk)
     return export
 
 

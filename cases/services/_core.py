@@ -27,6 +27,7 @@ from departments.roles import Role
 from departments.selectors import Scope as ScopeOfUser
 from departments.selectors import user_scope
 from gridcity.errors import Conflict, NotFound, NotPermitted, ValidationFailed
+from gridcity.outbox import task_enqueue
 
 SYSTEM_ROLE = "system"
 
@@ -121,7 +122,7 @@ def event_write(event: CaseEvent) -> CaseEvent:
 def queue_event_notices(event: CaseEvent) -> None:
     from cases.tasks import notify_case_event
 
-    notify_case_event.delay_on_commit(event_id=event.pk)
+    task_enqueue(notify_case_event, event_id=event.pk)
 
 
 def photos_attach(
@@ -158,7 +159,7 @@ def photos_attach(
             save=False,
         )
         photo.save(force_insert=True)
-        make_case_photo_thumbnail.delay_on_commit(photo_id=photo.pk)
+        task_enqueue(make_case_photo_thumbnail, photo_id=photo.pk)
         stored.append(photo)
     return stored
 

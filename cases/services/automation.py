@@ -254,11 +254,14 @@ def case_event_notify(*, event_id: int) -> int:
 # ---------------------------------------------------------------- photos
 def photo_thumbnail_make(*, photo_id: int) -> CasePhoto:
     """Make the preview of a stored photo (once)."""
-    photo = CasePhoto.objects.get(pk=photo_id)
-    if photo.thumbnail:
-        return photo
-    with photo.image.open("rb") as source:
-        data = source.read()
-    photo.thumbnail.save(f"thumb-{photo.pk}.jpg", ContentFile(thumbnail_bytes(data)), save=False)
-    photo.save(update_fields=["thumbnail"])
+    with transaction.atomic():
+        # Locked, so a task delivered twice at once makes one thumbnail, not two files.
+        photo = CasePhoto.objects.select_for_update().get(pk=photo_id)
+        if photo.thumbnail:
+            return photo
+        with photo.image.open("rb") as source:
+            data = source.read()
+        thumb = ContentFile(thumbnail_bytes(data))
+        photo.thumbnail.save(f"thumb-{photo.pk}.jpg", thumb, save=False)
+        photo.save(update_fields=["thumbnail"])
     return photo

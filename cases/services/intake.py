@@ -29,6 +29,7 @@ from departments.calendar import work_calendar
 from departments.roles import Role
 from departments.selectors import user_scope
 from gridcity.errors import NotPermitted, ValidationFailed
+from gridcity.outbox import task_enqueue
 from grids.models import Category, Component
 from grids.selectors import grid_for_point
 
@@ -159,7 +160,7 @@ def case_report(
         queue_event_notices(event)
         from cases.tasks import process_reported_case
 
-        process_reported_case.delay_on_commit(case_id=case.pk)
+        task_enqueue(process_reported_case, case_id=case.pk)
     return case
 
 

@@ -15,6 +15,7 @@ from cases.models import Case, CasePhoto
 from cases.services import case_event_notify
 from cases.workflow import Source, Status
 from departments.models import Notice
+from gridcity.models import OutboxTask
 from open311.models import Request
 from tests.factories.cases import act, jpeg_bytes, report_case
 from tests.factories.grids import ComponentFactory
@@ -59,19 +60,13 @@ def test_post_request_creates_an_open311_case_awaiting_the_grid_inspectors_verif
     assert answer["account_id"] == "app-user-7"
 
 
-def test_post_request_queues_the_verification_notice_for_the_grids_inspector(
-    setup, django_capture_on_commit_callbacks, monkeypatch
-):
-    sent: list[int] = []
-    monkeypatch.setattr(tasks.notify_case_event, "delay", lambda event_id: sent.append(event_id))
-    monkeypatch.setattr(tasks.process_reported_case, "delay", lambda case_id: None)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = setup.post()
+def test_post_request_queues_the_verification_notice_for_the_grids_inspector(setup):
+    response = setup.post()
 
     assert response.status_code == 201
-    [event_id] = sent
-    case_event_notify(event_id=event_id)
+    # The notice is queued with the write (the outbox); the worker would run it after commit.
+    [queued] = OutboxTask.objects.filter(task=tasks.notify_case_event.name)
+    case_event_notify(event_id=queued.kwargs["event_id"])
     notice = Notice.objects.get()
     assert notice.recipient == setup.world.inspector
     assert json_body(response)[0]["service_request_id"] in notice.title
