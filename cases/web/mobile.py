@@ -292,7 +292,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     config = {
         "pages": [reverse("mobile:home")],
         "static": shell_static,
-        "staticPrefix": static(""),
+        # Not static(""): the hashed-name storage of production has no entry for a folder.
+        "staticPrefix": settings.STATIC_URL,
         "idb": static("vendor/idb/umd.js"),
         "outbox": static("mobile/outbox.js"),
         "scope": reverse("mobile:home"),
