@@ -1,4 +1,4 @@
-"""Demo cases: a few hundred cases over the last ten days, spread over every status, with
+"""Demo cases: a few hundred cases over the last four weeks, spread over every status, with
 photos, played through the real services. Needs the grids and departments demos first."""
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ def seed(*, scale: float, stdout: TextIO) -> str:
     if not cast:
         raise RuntimeError("cases.demo needs inspectors patrolling grids (run departments.demo)")
     total = max(13, round(CASES_AT_SCALE_1 * scale))
-    # The last ten days, but not before the patrolled grids came into force (a fresh demo city
-    # starts today): gaps between steps scale with the window, so a short one still shows a loop.
+    # The last four weeks (so the reports show a trend), but not before the patrolled grids came
+    # into force: gaps between steps scale with the window, so a short one still shows a loop.
     first_day = max(grid.valid_from for _inspector, grids in cast for grid in grids)
     start = max(
-        now - timedelta(days=10),
+        now - timedelta(days=28),
         datetime.combine(first_day, time.min, tzinfo=timezone.get_current_timezone()),
     )
     window = (now - start).total_seconds()

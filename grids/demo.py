@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import date
 from typing import TextIO
 
 import numpy as np
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridcity.errors import ValidationFailed
@@ -157,6 +159,8 @@ def seed(*, scale: float, stdout: TextIO) -> str:
     if Category.objects.count() == 0:
         category_directory_load()
     rng = random.Random(SEED)  # noqa: S311 - a reproducible demo, not a secret
+    # Surveyed at the start of the year, so the demo's cases can have some history behind them.
+    surveyed = date(timezone.localdate().year, 1, 1)
     with transaction.atomic():
         outline = _district_outline(counts["grids"] * M2_PER_GRID, rng)
         district = area_create(code=DISTRICT_CODE, name=DISTRICT_NAME, boundary=_geos(outline))
@@ -180,7 +184,7 @@ def seed(*, scale: float, stdout: TextIO) -> str:
                     else f"{stem}{index}社区",
                     boundary=_geos(shape),
                 )
-                grids += len(grids_generate(community=community))
+                grids += len(grids_generate(community=community, valid_from=surveyed))
         stdout.write(f"  {counts['streets']} 街道，{counts['communities']} 社区，{grids} 网格\n")
         result = components_import(source=_components(outline, counts["components"]))
     return (
