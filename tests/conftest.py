@@ -116,6 +116,30 @@ def celery_worker(
 
 
 @pytest.fixture
+def tasks_in_process() -> Iterator[None]:
+    """For transactional tests that do not use the worker: run the tasks they queue in their
+    own process, so that a worker left running by another test never reads these tables while
+    the test runner truncates them (TRUNCATE and a reader deadlock)."""
+    from gridcity.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _page_tests_run_tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks that a page test's live server queues run in that server, not on the session's
+    worker: a worker reading the tables while the test runner truncates them deadlocks the
+    flush and leaves rows behind for the next test. Tests that want the worker ask for it."""
+    if "live_server" in request.fixturenames and "celery_worker" not in request.fixturenames:
+        request.getfixturevalue("tasks_in_process")
+    yield
+
+
+@pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[Callable[[str], None]]:
     """A redis-server of the test's own on a free port, which the test may stop and start."""
     binary = shutil.which("redis-server")

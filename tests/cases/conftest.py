@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.factories.cases import World, build_world
@@ -12,20 +10,6 @@ from tests.factories.cases import World, build_world
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
-
-
-@pytest.fixture
-def tasks_in_process() -> Iterator[None]:
-    """For transactional tests that do not use the worker: run the tasks they queue in their
-    own process, so that a worker left running by another test never reads these tables while
-    the test runner truncates them (TRUNCATE and a reader deadlock)."""
-    from gridcity.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def worker_drained() -> bool:

@@ -4,8 +4,6 @@ hand-counted cases, and tasks run in process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from cases.models import Case
@@ -30,14 +28,3 @@ def world(db: None) -> World:
 @pytest.fixture
 def fortnight(world: World) -> dict[str, Case]:
     return build_fortnight(world)
-
-
-@pytest.fixture
-def tasks_in_process() -> Iterator[None]:
-    from gridcity.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
