@@ -14,21 +14,12 @@ from django.urls import reverse
 from cases.models import Case, CasePhoto
 from cases.workflow import Status
 from tests.factories.cases import World, act, build_world, case_in_state, jpeg_bytes
+from tests.ui.helpers import client_for, drawer_actions
 
 
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def drawer_actions(html: str) -> set[str]:
-    return set(re.findall(r'data-action="([a-z_]+)"', html))
 
 
 def action_url(case: Case, action: str) -> str:

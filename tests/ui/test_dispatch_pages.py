@@ -15,6 +15,7 @@ from cases.models import Case
 from cases.workflow import Status, allowed_actions
 from departments.roles import Role
 from tests.factories.cases import World, act, build_world, case_in_state, report_case
+from tests.ui.helpers import client_for, drawer_actions
 
 COMMAND_ROLES = ("acceptor", "shift_leader", "dispatcher", "administrator")
 OTHER_ROLES = ("inspector", "handler", "department_lead", "supervisor", "street_handler")
@@ -23,16 +24,6 @@ OTHER_ROLES = ("inspector", "handler", "department_lead", "supervisor", "street_
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def drawer_actions(html: str) -> set[str]:
-    return set(re.findall(r'data-action="([a-z_]+)"', html))
 
 
 def drawer_url(case: Case) -> str:

@@ -13,17 +13,12 @@ from cases.workflow import Source, Status
 from gridcity.geo import make_point
 from tests.factories.cases import World, build_world, case_in_state, jpeg_bytes, report_case
 from tests.factories.grids import ComponentFactory
+from tests.ui.helpers import client_for
 
 
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def public_report(world: World, *, grid: int) -> Case:
