@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cases",
     "reports",
     "open311",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +60,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "gridcity.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gridcity.urls"
@@ -126,6 +129,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused (429) until the cool-off has passed; a good login clears the
+# count. Axes must come first: it refuses before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("GRIDCITY_LOGIN_FAILURE_LIMIT", default=5)
+# In hours (a float: 0.25 is a quarter of an hour).
+AXES_COOLOFF_TIME = env.float("GRIDCITY_LOGIN_COOLOFF_MINUTES", default=15.0) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = _("登录失败次数过多，该账号在本机暂时被锁定，请稍后再试。")
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # lockouts are still logged; not a banner on every command
 
 # ---------------------------------------------------------------- i18n
 LANGUAGE_CODE = "zh-hans"
@@ -185,6 +203,12 @@ if env.bool("DJANGO_BEHIND_PROXY", default=False):
     # Only trust the forwarded scheme when a proxy we control sets it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+    # Login throttling counts the client's address as the (one) proxy saw it; without a proxy
+    # only the socket's address counts, so a forged X-Forwarded-For cannot dodge the lock.
+    AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -249,8 +273,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-# Must exceed the longest task so a slow task is not handed to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Must exceed the longest task (CELERY_TASK_TIME_LIMIT) and the longest retry countdown (notices:
+# 600 s) so no task is handed to a second worker early, yet stay short: a task whose worker host
+# died silently comes back after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 # Worker log lines go through LOGGING below (JSON in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

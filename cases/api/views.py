@@ -73,6 +73,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     filterset_class = CaseFilter
     parser_classes = PARSERS
+    # Only numbers route here: "/cases/abc/file/" is not found rather than a server error.
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Case]:
         return case_list_for_user(user=self.request.user).order_by("-reported_at", "-pk")

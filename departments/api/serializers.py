@@ -16,7 +16,9 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
 
 
 class DepartmentOutputSerializer(serializers.ModelSerializer):
-    area_code = serializers.CharField(source="area.code", default=None, read_only=True)
+    area_code = serializers.CharField(
+        source="area.code", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Department
@@ -151,8 +153,12 @@ class EvaluateInputSerializer(serializers.Serializer):
 
 
 class TimeLimitOutputSerializer(serializers.ModelSerializer):
-    category_code = serializers.CharField(source="category.code", default=None, read_only=True)
-    category_kind = serializers.CharField(source="category.kind", default=None, read_only=True)
+    category_code = serializers.CharField(
+        source="category.code", default=None, read_only=True, allow_null=True
+    )
+    category_kind = serializers.CharField(
+        source="category.kind", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TimeLimit

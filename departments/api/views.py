@@ -186,6 +186,8 @@ class NoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.NoticeOutputSerializer
     filterset_fields = ["kind"]
+    # Only numbers route here: "/notices/abc/read/" is not found rather than a server error.
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Notice]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

@@ -3,6 +3,7 @@ components, plain JSON for the category directory."""
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -10,7 +11,11 @@ from grids.models import Area, Category, Component, Grid
 
 
 class AreaSerializer(GeoFeatureModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    # A district has no parent, and an area may be registered before its outline is drawn:
+    # both are null then, and the schema says so (see AreaSchema).
+    parent_code = serializers.CharField(
+        source="parent.code", default=None, read_only=True, allow_null=True
+    )
     level_label = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:
@@ -69,3 +74,16 @@ class ComponentSerializer(GeoFeatureModelSerializer):
     def get_distance_m(self, component: Component) -> float | None:
         distance = getattr(component, "distance_m", None)
         return None if distance is None else round(distance, 2)
+
+
+class AreaSchema(GeoFeatureModelSerializerExtension):
+    """OpenAPI for AreaSerializer: drf-spectacular's GeoJSON support does not mark a nullable
+    geometry (Area.boundary) as nullable."""
+
+    target_class = "grids.api.serializers.AreaSerializer"
+    priority = 1
+
+    def map_serializer(self, auto_schema, direction):  # type: ignore[no-untyped-def]
+        schema = super().map_serializer(auto_schema, direction)
+        schema["properties"]["geometry"]["nullable"] = True
+        return schema

@@ -3,12 +3,15 @@ Mapbox vector tiles of grids and components."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
@@ -27,6 +30,15 @@ from grids.models import Area, Category, Component, Grid
 class FeaturePagination(GeoJsonPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The OpenAPI schema of a page: drf-spectacular hands over the list's schema, which
+        already describes a whole FeatureCollection; a page is that collection plus its counts
+        (the parent class would nest the collection inside `features`)."""
+        counts = PageNumberPagination.get_paginated_response_schema(self, schema)
+        counts["properties"].pop("results")
+        counts["required"] = [name for name in counts.get("required", []) if name != "results"]
+        return {"allOf": [schema, counts]}
 
 
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
