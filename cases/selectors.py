@@ -66,7 +66,10 @@ def case_get_for_user(*, user: AbstractBaseUser | AnonymousUser, case_id: int) -
                 "events",
                 queryset=CaseEvent.objects.select_related("actor").order_by("sequence"),
             ),
-            Prefetch("photos", queryset=CasePhoto.objects.order_by("created_at", "pk")),
+            Prefetch(
+                "photos",
+                queryset=CasePhoto.objects.select_related("event").order_by("created_at", "pk"),
+            ),
         )
         .filter(pk=case_id)
         .first()

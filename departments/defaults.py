@@ -65,5 +65,16 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cases.view_*",
     ),
     "supervisor": ("grids.view_*", "departments.view_*", "cases.view_*"),
-    "administrator": ("grids.*", "departments.*", "cases.*", "auth.*"),
+    "administrator": (
+        "grids.*",
+        "departments.*",
+        "cases.*",
+        "reports.*",
+        "open311.*",
+        "gridcity.*",
+        "auth.*",
+        "admin.view_logentry",
+        "axes.*",
+        "django_celery_beat.*",
+    ),
 }

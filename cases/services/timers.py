@@ -145,7 +145,7 @@ def sweep_case_timers(*, now: datetime | None = None, batch_size: int = 500) -> 
                 case = (
                     Case.objects.select_for_update(skip_locked=True, of=("self",))
                     .timer_due(now=moment)
-                    .select_related("category")
+                    .select_related("category", "grid")
                     .filter(pk=pk)
                     .first()
                 )

@@ -1,0 +1,1 @@
+"""Benchmarks at city scale: scale data, one module per benchmark, and a shared harness."""

@@ -1,0 +1,117 @@
+"""Benchmark 4: the evaluation reports over the facts of two years of cases — the overview
+(/reports/) and every ranking table (/reports/by/{dimension}/) for a month, a quarter and two
+years, read by a command-centre account (which sees the whole city).
+
+Floor: per page, one GROUP BY over cases_casefact counting the page's main measures (reports,
+accepted, filed, dispatched, closed, closed on time, handled, handled on time, due to close)
+for the period and the dimension.
+
+    python -m bench.reports [--n 5] [--dimensions department,grid]
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from bench import harness, reads
+
+FLOOR_SQL = """
+SELECT {group} AS unit,
+       count(*) FILTER (WHERE reported_at >= %(start)s AND reported_at < %(end)s
+                          AND source = 'inspector') AS reports,
+       count(*) FILTER (WHERE accepted_at >= %(start)s AND accepted_at < %(end)s) AS accepted,
+       count(*) FILTER (WHERE filed_at >= %(start)s AND filed_at < %(end)s) AS filed,
+       count(*) FILTER (WHERE dispatched_at >= %(start)s AND dispatched_at < %(end)s)
+           AS dispatched,
+       count(*) FILTER (WHERE closed_at >= %(start)s AND closed_at < %(end)s
+                          AND dispatched_at IS NOT NULL) AS closed,
+       count(*) FILTER (WHERE closed_at >= %(start)s AND closed_at < %(end)s
+                          AND outcome = 'on_time') AS closed_on_time,
+       count(*) FILTER (WHERE handled_at >= %(start)s AND handled_at < %(end)s) AS handled,
+       count(*) FILTER (WHERE handled_at >= %(start)s AND handled_at < %(end)s
+                          AND handled_on_time) AS handled_on_time,
+       count(*) FILTER (WHERE (closed_at >= %(start)s AND closed_at < %(end)s)
+                          OR (handling_deadline >= %(start)s AND handling_deadline < %(end)s
+                              AND closed_at IS NULL)) AS due
+  FROM cases_casefact
+ WHERE (reported_at >= %(start)s AND reported_at < %(end)s)
+    OR (closed_at >= %(start)s AND closed_at < %(end)s)
+    OR (handling_deadline >= %(start)s AND handling_deadline < %(end)s)
+ GROUP BY 1
+"""
+GROUP = {
+    "city": "1",
+    "department": "lead_department_id",
+    "district": "district_code",
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+    "inspector": "reporter_id",
+    "acceptor": "acceptor_id",
+    "shift_leader": "filer_id",
+    "dispatcher": "dispatcher_id",
+    "kind": "category_kind",
+    "major": "category_kind || category_major",
+    "minor": "category_id",
+    "source": "source",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=5, help="requests per page and period")
+    parser.add_argument("--dimensions", default="", help="only these (comma-separated)")
+    args = parser.parse_args()
+    harness.setup()
+    from reports.services import period_parse
+    from reports.views import TABLE_DIMENSIONS
+
+    now = harness.anchor()
+    from django.utils import timezone
+
+    today = timezone.localtime(now).date()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    periods = {
+        "month": f"kind=month&day={last_month.isoformat()}",
+        "quarter": f"kind=quarter&day={(today - timedelta(days=92)).isoformat()}",
+        "two years": (
+            f"kind=custom&first={(today - timedelta(days=729)).isoformat()}"
+            f"&last={today.isoformat()}"
+        ),
+    }
+    dimensions = ["city", *TABLE_DIMENSIONS]
+    if args.dimensions:
+        dimensions = [d for d in dimensions if d in args.dimensions.split(",")]
+    read_list = []
+    for label, query in periods.items():
+        period = period_parse(dict(part.split("=") for part in query.split("&")))
+        bounds = {"start": period.start, "end": period.end}
+        for dimension in dimensions:
+            path = "/reports/" if dimension == "city" else f"/reports/by/{dimension}/"
+            sql = FLOOR_SQL.format(group=GROUP[dimension])
+
+            def floor(conn: object, i: int, sql: str = sql, bounds: dict = bounds) -> None:
+                conn.execute(sql, bounds).fetchall()
+
+            read_list.append(
+                reads.Read(
+                    f"{label}: {'overview' if dimension == 'city' else dimension}",
+                    [f"{path}?{query}"],
+                    floor,
+                )
+            )
+    with harness.floor_connection() as conn:
+        facts = conn.execute("SELECT count(*) FROM cases_casefact").fetchone()[0]
+    reads.run(
+        "Reports over two years of facts",
+        read_list,
+        role="dispatcher",
+        n=args.n,
+        facts=facts,
+        periods=periods,
+    )
+
+
+if __name__ == "__main__":
+    main()
