@@ -233,8 +233,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseSourceEnum": "cases.workflow.Source.choices",
         "CaseStatusEnum": "cases.workflow.Status.choices",
-        "CategoryKindEnum": "grids.models.Category.Kind.choices",
-        "DepartmentKindEnum": "departments.models.Department.Kind.choices",
+        # Nested choice classes are named through module-level aliases (importable by path).
+        "CategoryKindEnum": "grids.models.CategoryKind",
+        "DepartmentKindEnum": "departments.models.DepartmentKind",
     },
 }
 

@@ -386,3 +386,7 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identifier} {self.name}"
+
+
+# Importable by path, for the API schema's enum names (settings.SPECTACULAR_SETTINGS).
+CategoryKind = Category.Kind

@@ -6,11 +6,15 @@ from departments.models.org import Department, PatrolAssignment, Person
 from departments.models.rules import ResponsibilityRule
 from departments.models.worktime import CalendarDay, CalendarYear, DutyPeriod, TimeLimit
 
+# Importable by path, for the API schema's enum names (settings.SPECTACULAR_SETTINGS).
+DepartmentKind = Department.Kind
+
 __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Delivery",
     "Department",
+    "DepartmentKind",
     "DutyPeriod",
     "Notice",
     "NotificationPreference",
