@@ -3,14 +3,10 @@ conflict; a report retried with the same key while the first is running makes on
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from cases import clock, services
@@ -18,31 +14,10 @@ from cases.models import Case, CaseEvent
 from cases.services import timers
 from cases.workflow import Status, SystemEvent
 from gridcity.errors import DomainError
+from tests.concurrency import run_together
 from tests.factories.cases import build_world, case_in_state, report_case
 
 pytestmark = pytest.mark.usefixtures("tasks_in_process")
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    """Start the calls on their own threads (own database connections) at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,7 +30,7 @@ def test_two_simultaneous_dispatches_make_exactly_one_event():
             case_id=case.pk, actor=world.dispatcher, lead=world.sanitation
         )
 
-    results = run_together(dispatch, dispatch)
+    results = run_together(dispatch, dispatch, timeout=60)
 
     winners = [r for r in results if isinstance(r, Case)]
     losers = [r for r in results if isinstance(r, DomainError)]
@@ -82,7 +57,7 @@ def test_two_simultaneous_dispatches_over_http_give_200_and_409():
             "status" if response.status_code == 200 else "code"
         ]
 
-    results = run_together(post, post)
+    results = run_together(post, post, timeout=60)
 
     assert sorted(results) == [(200, "handling"), (409, "invalid_transition")]
     assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
@@ -107,7 +82,7 @@ def test_report_retried_with_the_same_key_while_running_makes_one_case():
         )
         return response.status_code, response.json()["number"]
 
-    results = run_together(post, post, post)
+    results = run_together(post, post, post, timeout=60)
 
     assert {code for code, _ in results} == {201}
     assert len({number for _, number in results}) == 1
@@ -131,6 +106,7 @@ def test_two_sweeps_at_once_change_each_light_once():
     results = run_together(
         lambda: services.sweep_case_timers(now=due, batch_size=3),
         lambda: services.sweep_case_timers(now=due, batch_size=3),
+        timeout=60,
     )
 
     assert sum(results) == len(cases), results

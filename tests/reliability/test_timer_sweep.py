@@ -4,48 +4,23 @@ each escalation is written once, and each person hears of each once."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from cases import clock, services
 from cases.models import Case, CaseEvent
 from cases.workflow import SystemEvent
 from departments.models import Notice
+from tests.concurrency import run_together
 from tests.factories.cases import build_world, report_case
 
 pytestmark = pytest.mark.usefixtures("tasks_in_process")
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CASES = 10
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    """The calls on their own threads (own database connections), released at one moment."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

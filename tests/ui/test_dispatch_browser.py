@@ -35,19 +35,7 @@ def no_script_errors() -> Iterator[None]:
 
 
 @pytest.fixture
-def tasks_here() -> Iterator[None]:
-    """The platform's own tasks (route suggestion, notices) run in this process."""
-    from gridcity.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def world(transactional_db: None, tasks_here: None) -> World:
+def world(transactional_db: None, tasks_in_process: None) -> World:
     world = build_world()
     # One command-centre desk officer holding the three desk roles of a small city.
     world.people["desk"] = person_with_roles(
