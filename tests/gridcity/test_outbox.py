@@ -163,15 +163,10 @@ def _login(session: requests.Session, base: str, username: str, password: str) -
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outbox_in_eager_mode_runs_the_task_in_process():
-    from gridcity.celery import app
-
+def test_outbox_in_eager_mode_runs_the_task_in_process(tasks_in_process):
     beat = Heartbeat.objects.create(source=Heartbeat.Source.REQUEST)
-    app.conf.task_always_eager = True
-    try:
-        row = task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
-    finally:
-        app.conf.task_always_eager = False
+
+    row = task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
 
     beat.refresh_from_db()
     row.refresh_from_db()
