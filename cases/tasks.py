@@ -17,6 +17,11 @@ def notify_case_event(event_id: int) -> None:
     services.case_event_notify(event_id=event_id)
 
 
+@shared_task(name="cases.tasks.notify_case_events")
+def notify_case_events(event_ids: list[int]) -> None:
+    services.case_events_notify(event_ids=event_ids)
+
+
 @shared_task(name="cases.tasks.make_case_photo_thumbnail")
 def make_case_photo_thumbnail(photo_id: int) -> None:
     services.photo_thumbnail_make(photo_id=photo_id)

@@ -15,6 +15,7 @@ from cases.services.automation import (
     case_after_report,
     case_duplicate_candidates,
     case_event_notify,
+    case_events_notify,
     photo_thumbnail_make,
 )
 from cases.services.dispatch import (
@@ -95,6 +96,7 @@ __all__ = [
     "case_dispatch",
     "case_duplicate_candidates",
     "case_event_notify",
+    "case_events_notify",
     "case_file",
     "case_number_next",
     "case_reinspect_fail",

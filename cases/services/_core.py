@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import clock, workflow
-from cases.facts import fact_record
+from cases.facts import fact_record, facts_record_bulk
 from cases.models import Case, CaseEvent, CasePhoto
 from cases.photos import ProcessedPhoto, distance_m, far_metres, photo_process
 from cases.services.timers import timers_after_status_change
@@ -119,10 +119,43 @@ def event_write(event: CaseEvent) -> CaseEvent:
     return event
 
 
+def events_write_bulk(events: Sequence[CaseEvent]) -> list[CaseEvent]:
+    """Append many events at once, in a fixed number of statements whatever their number: the
+    sequences from one read of each case's last one, one INSERT, then the cases' facts
+    (cases.facts.facts_record_bulk). The caller holds every one of those case rows locked, so
+    no other writer can take the same sequences; the events of one case go in list order."""
+    if not events:
+        return []
+    case_ids = {event.case_id for event in events}
+    last: dict[int, int] = dict(
+        CaseEvent.objects.filter(case_id__in=case_ids)
+        .order_by()
+        .values("case_id")
+        .annotate(last=Max("sequence"))
+        .values_list("case_id", "last")
+    )
+    for event in events:
+        last[event.case_id] = last.get(event.case_id, 0) + 1
+        event.sequence = last[event.case_id]
+    written = CaseEvent.objects.bulk_create(events)
+    facts_record_bulk(written)
+    return written
+
+
 def queue_event_notices(event: CaseEvent) -> None:
     from cases.tasks import notify_case_event
 
     task_enqueue(notify_case_event, event_id=event.pk)
+
+
+def queue_events_notices(events: Sequence[CaseEvent]) -> None:
+    """The notices of many events in one task: each event is notified as queue_event_notices
+    would have it (case_event_notify, whose per-event dedupe key gives each person one notice
+    even when the task runs twice), without one outbox row and one broker message per event."""
+    from cases.tasks import notify_case_events
+
+    if events:
+        task_enqueue(notify_case_events, event_ids=[event.pk for event in events])
 
 
 def photos_attach(

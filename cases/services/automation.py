@@ -4,6 +4,7 @@ duplicates, apply automation rules), who is told about each event, and photo thu
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -249,6 +250,13 @@ def case_event_notify(*, event_id: int) -> int:
         link=f"/api/v1/cases/{case.pk}/",
         dedupe_key=f"case-event:{event.pk}",
     )
+
+
+def case_events_notify(*, event_ids: Sequence[int]) -> int:
+    """Store the notices of many events (the timer sweep queues one task per batch), each
+    exactly as case_event_notify does; a task run again, whole or after dying half-way, adds
+    nothing for the events already notified."""
+    return sum(case_event_notify(event_id=event_id) for event_id in event_ids)
 
 
 # ---------------------------------------------------------------- photos

@@ -15,6 +15,7 @@ from cases.models import Case, CaseEvent, TimerColour
 from cases.workflow import CLOCK_STOPPED, OPEN_STATUSES, STEP_OF_STATUS, Status, Step, SystemEvent
 from departments.calendar import WorkCalendar, work_calendar
 from departments.selectors import time_limit_for
+from gridcity.db import rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -118,51 +119,53 @@ def timers_after_status_change(
 def sweep_case_timers(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Bring every due light up to date; returns how many cases changed.
 
-    Each case is read, locked (SKIP LOCKED, so parallel sweeps share the work) and saved in its
-    own short transaction: a sweep that dies mid-way leaves the rest due for the next one.
+    Due cases are taken a batch at a time, each batch in its own transaction: one query locks
+    up to ``batch_size`` of them (SKIP LOCKED, so parallel sweeps share the work and never both
+    hold a case), the lights are worked out in Python, and the batch's cases, events, facts and
+    notices are written in a handful of statements whatever its size. A case leaves the due set
+    when its batch commits, so a sweep that dies mid-way leaves the remaining batches due for
+    the next one, and a late sweep writes one event per change (the light goes straight to the
+    colour of ``now``).
     """
-    from cases.services._core import event_write, queue_event_notices
+    from cases.services._core import events_write_bulk, queue_events_notices
 
     moment = now or clock.now()
     calendar = work_calendar()
     changed = 0
-    seen: set[int] = set()
+    # The cases this sweep left still due: none while timer_state only ever schedules the next
+    # change after ``now``, but should that break, the sweep must end rather than spin on them.
+    stuck: set[int] = set()
     while True:
-        ids = [
-            pk
-            for pk in Case.objects.timer_due(now=moment)
-            .exclude(pk__in=seen)
-            .order_by("next_timer_change_at")
-            .values_list("pk", flat=True)[:batch_size]
-        ]
-        if not ids:
-            return changed
-        for pk in ids:
-            seen.add(pk)
-            with transaction.atomic():
-                # Lock the case row only: locking the joined category too would make a parallel
-                # sweep skip every case of that category.
-                case = (
-                    Case.objects.select_for_update(skip_locked=True, of=("self",))
-                    .timer_due(now=moment)
-                    .select_related("category", "grid")
-                    .filter(pk=pk)
-                    .first()
-                )
-                if case is None:
-                    continue
+        with transaction.atomic():
+            # Lock the case rows only: locking the joined category too would make a parallel
+            # sweep skip every case of that category. The grid is joined for its code (the
+            # fact's snapshot), not for its outline, which would be decoded for every case.
+            due = (
+                Case.objects.select_for_update(skip_locked=True, of=("self",))
+                .timer_due(now=moment)
+                .select_related("category", "grid")
+                .defer("grid__boundary")
+                .order_by("next_timer_change_at", "pk")
+            )
+            if stuck:
+                due = due.exclude(pk__in=stuck)
+            cases = list(due[:batch_size])
+            if not cases:
+                return changed
+            events: list[CaseEvent] = []
+            for case in cases:
                 before = (case.timer_colour, case.escalated)
                 state = timers_refresh(case, now=moment, calendar=calendar)
-                events: list[CaseEvent] = []
                 if state.colour != before[0]:
                     events.append(_timer_event(case, SystemEvent.TIMER_CHANGED, moment, before[0]))
                 if state.escalated and not before[1]:
                     events.append(_timer_event(case, SystemEvent.ESCALATED, moment, before[0]))
-                case.save(update_fields=["timer_colour", "escalated", "next_timer_change_at"])
-                for event in events:
-                    event_write(event)
-                    queue_event_notices(event)
-                changed += bool(events)
+                if state.next_change_at is not None and state.next_change_at <= moment:
+                    logger.error("case %s still due after its sweep; left to the next", case.pk)
+                    stuck.add(case.pk)
+            rows_update(cases, ["timer_colour", "escalated", "next_timer_change_at"])
+            queue_events_notices(events_write_bulk(events))
+            changed += len({event.case_id for event in events})
 
 
 def _timer_event(case: Case, kind: SystemEvent, now: datetime, old_colour: str) -> CaseEvent:

@@ -125,17 +125,20 @@ def test_sweep_that_dies_mid_run_loses_nothing(monkeypatch):
 
     def dying_refresh(case, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == 5:  # halfway through the second batch of three
             raise SystemExit("worker killed")
         return real_refresh(case, **kwargs)
 
     monkeypatch.setattr(timers, "timers_refresh", dying_refresh)
     with pytest.raises(SystemExit):
-        services.sweep_case_timers(now=due)
+        services.sweep_case_timers(now=due, batch_size=3)
     done_before = Case.objects.filter(timer_colour="yellow").count()
+    events_before = CaseEvent.objects.filter(action=SystemEvent.TIMER_CHANGED).count()
+    still_due = Case.objects.timer_due(now=due).count()
     monkeypatch.setattr(timers, "timers_refresh", real_refresh)
-    services.sweep_case_timers(now=due)
+    services.sweep_case_timers(now=due, batch_size=3)
 
-    assert done_before == 3
+    # The first batch committed; the second left nothing behind and stayed due.
+    assert (done_before, events_before, still_due) == (3, 3, 3)
     assert Case.objects.filter(timer_colour="yellow").count() == len(cases)
     assert CaseEvent.objects.filter(action=SystemEvent.TIMER_CHANGED).count() == len(cases)

@@ -6,15 +6,17 @@ rows are really listed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case
-from cases.workflow import Status
+from cases import clock, services
+from cases.models import Case, CaseEvent
+from cases.workflow import Status, SystemEvent
 from departments.models import Department
 from grids.models import Category, Component
 from tests.factories.cases import World, case_in_state, report_case
@@ -259,3 +261,25 @@ def test_report_table_queries_do_not_grow_with_departments(
     with django_assert_max_num_queries(few):
         response = client.get(url)
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- timer sweep
+
+
+def test_timer_sweep_queries_do_not_grow_with_due_cases(world, django_assert_max_num_queries):
+    monday_9 = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with clock.played_at(monday_9):  # acceptance within 30 working minutes: yellow at 9:24
+        report_case(world)
+    with CaptureQueriesContext(connection) as captured:
+        assert services.sweep_case_timers(now=monday_9 + timedelta(minutes=25)) == 1
+    few = len(captured.captured_queries)
+    with clock.played_at(monday_9 + timedelta(hours=1)):
+        _report_more(world)
+
+    # The first case turns red and escalates, the thirty others turn yellow: one batch.
+    with django_assert_max_num_queries(few):
+        changed = services.sweep_case_timers(now=monday_9 + timedelta(hours=1, minutes=25))
+
+    assert changed == 1 + MORE
+    assert CaseEvent.objects.filter(action=SystemEvent.TIMER_CHANGED).count() == 2 + MORE
+    assert CaseEvent.objects.filter(action=SystemEvent.ESCALATED).count() == 1
