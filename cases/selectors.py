@@ -41,11 +41,16 @@ def scope_filter(scope: Scope) -> Q | None:
     return visible
 
 
-def case_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
-    """The ONE way to list cases: what the user may see, with what a list shows."""
+def case_list_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, scope: Scope | None = None
+) -> QuerySet[Case]:
+    """The ONE way to list cases: what the user may see, with what a list shows. A caller that
+    already computed the user's scope for this request passes it (``scope_for(user)``) rather
+    than having it computed again."""
     if not user.is_authenticated:
         return Case.objects.none()
-    scope = scope_for(user)
+    if scope is None:
+        scope = scope_for(user)
     cases = Case.objects.select_related(
         "category", "grid", "lead_department", "suggested_department", "duplicate_of"
     )
@@ -56,10 +61,12 @@ def case_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ca
     return cases
 
 
-def case_get_for_user(*, user: AbstractBaseUser | AnonymousUser, case_id: int) -> Case:
+def case_get_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, case_id: int, scope: Scope | None = None
+) -> Case:
     """One case with its history and photos, or NotFound when missing or out of scope."""
     case = (
-        case_list_for_user(user=user)
+        case_list_for_user(user=user, scope=scope)
         .prefetch_related(
             "assisting_departments",
             Prefetch(
@@ -81,3 +88,19 @@ def case_get_for_user(*, user: AbstractBaseUser | AnonymousUser, case_id: int) -
 
 def may_see_contact(scope: Scope) -> bool:
     return bool(scope.roles & CONTACT_ROLES)
+
+
+def case_photo_get_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, case_id: int, photo_id: int
+) -> CasePhoto:
+    """A photo of a case the user may see, or NotFound (missing, of another case, out of scope)."""
+    photo = (
+        CasePhoto.objects.filter(
+            pk=photo_id, case_id=case_id, case__in=case_list_for_user(user=user).values("pk")
+        )
+        .only("image", "thumbnail", "content_type")
+        .first()
+    )
+    if photo is None:
+        raise NotFound(_("照片不存在或不在您的权限范围内。"), code="photo_not_found")
+    return photo

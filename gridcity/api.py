@@ -1,15 +1,44 @@
-"""The API's single exception handler: every error answers {code, message, details}."""
+"""The API's single exception handler: every error answers {code, message, details}; and the
+API's answer to a client whose login is locked out."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.db import DatabaseError
 from rest_framework import status
+from rest_framework.exceptions import Throttled
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from gridcity.errors import DomainError
+
+
+class LoginLocked(Throttled):
+    """HTTP Basic credentials of a username and address that login throttling has locked out:
+    429 with Retry-After (the handler below adds it from ``wait``)."""
+
+    default_code = "login_locked"
+
+    def __init__(self, *, wait: int | None) -> None:
+        super().__init__(detail=str(settings.AXES_COOLOFF_MESSAGE))
+        self.wait = wait
+
+
+def api_login_lockout(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """django-axes' ``user_locked_out`` signal (connected in GridCityConfig.ready): a locked-out
+    API request is refused with LoginLocked, in the API's error shape. Axes sends the signal
+    while DRF authenticates, so the exception becomes the API's answer; the login page's
+    request is a plain HttpRequest and keeps axes' own lockout page."""
+    if not isinstance(request, Request):
+        return
+    # Every attempt during a lockout starts the cool-off again (axes' default), so the full
+    # cool-off is when to come back.
+    cool_off = get_cool_off(request)
+    raise LoginLocked(wait=int(cool_off.total_seconds()) if cool_off else None)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

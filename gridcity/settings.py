@@ -228,6 +228,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid-based urban management: city model, cases, evaluation.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page map every endpoint: for signed-in users only. Open311's
+    # discovery (/open311/discovery.json) is the citizens' public description.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Several apps have a "source", "kind" or "status"; each enum gets a name of its own.
     "ENUM_NAME_OVERRIDES": {

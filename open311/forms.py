@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from cases.photos import max_bytes
+from cases.photos import max_bytes, photo_upload_read
 from gridcity.errors import NotFound, ValidationFailed
 from gridcity.geo import make_point
 from grids.models import Area
@@ -250,7 +250,7 @@ def _photos(files: list[UploadedFile]) -> list[bytes]:
                 % {"n": index, "size": upload.size, "max": limit},
                 code="photo_too_large",
             )
-        photos.append(upload.read())
+        photos.append(photo_upload_read(upload, index=index))
     return photos
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent
 from cases.workflow import TERMINAL_STATUSES, Action, Status
+from open311.media import media_path
 from open311.models import Service
 
 # Events whose note is the reason the public is owed (a refusal); other notes stay internal.
@@ -111,7 +112,7 @@ def request_item(case: Case, absolute: Absolute) -> dict[str, Any]:
         "zipcode": None,
         "lat": round(point.y, 7),
         "long": round(point.x, 7),
-        "media_url": absolute(photos[0].image.url) if photos else None,
+        "media_url": absolute(media_path(photos[0])) if photos else None,
     }
 
 
@@ -130,7 +131,7 @@ def update_item(event: CaseEvent, absolute: Absolute) -> dict[str, Any]:
         "extended_status": event.to_status,
         "updated_datetime": when(event.created_at),
         "description": description,
-        "media_url": absolute(photos[0].image.url) if photos else None,
+        "media_url": absolute(media_path(photos[0])) if photos else None,
     }
 
 

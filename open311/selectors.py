@@ -148,6 +148,19 @@ def request_get(*, number: str, district: Area | None = None) -> Case:
     return case
 
 
+def public_photo_get(*, photo_id: int) -> CasePhoto:
+    """A photo of a case the public endpoints show (its report, or a status change's photo),
+    or NotFound: a case no longer published takes its photos' links down with it."""
+    photo = (
+        CasePhoto.objects.filter(pk=photo_id, case__in=Case.objects.filter(_public()))
+        .only("image", "content_type")
+        .first()
+    )
+    if photo is None:
+        raise NotFound(_("照片不存在或不在您的权限范围内。"), code="photo_not_found")
+    return photo
+
+
 def request_for_token(*, token: str) -> Request:
     row = Request.objects.select_related("case").filter(token=token).first()
     if row is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cases import clock
 from gridcity.errors import DomainError, NotFound, NotPermitted
 from open311 import forms, present, selectors, services
+from open311.media import media_photo_id
 from open311.throttle import RateLimited, rate_limit_check
 
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -178,6 +179,15 @@ def request_updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
     absolute = _absolute(request)
     data = [present.update_item(event, absolute) for event in selectors.updates_list(query=query)]
     return respond(fmt, data, root="service_request_updates", item="request_update")
+
+
+@endpoint("GET")
+def media(request: HttpRequest, token: str, ext: str, *, fmt: str) -> HttpResponse:
+    """A public request's photo, by the signed address its media_url gave."""
+    photo = selectors.public_photo_get(photo_id=media_photo_id(token))
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type or "image/jpeg")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE")

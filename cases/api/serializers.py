@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -139,7 +140,11 @@ class CaseEventOutput(serializers.ModelSerializer):
 
 
 class CasePhotoOutput(serializers.ModelSerializer):
+    """Links go to the case's scoped photo endpoint, never to MEDIA_URL."""
+
     event_sequence = serializers.IntegerField(source="event.sequence", allow_null=True)
+    image = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
 
     class Meta:
         model = CasePhoto
@@ -156,6 +161,19 @@ class CasePhotoOutput(serializers.ModelSerializer):
             "far_from_case",
             "created_at",
         ]
+
+    def _link(self, photo: CasePhoto, query: str = "") -> str:
+        path = reverse("case-photo", kwargs={"pk": photo.case_id, "photo_id": photo.pk}) + query
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, photo: CasePhoto) -> str:
+        return self._link(photo)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_thumbnail(self, photo: CasePhoto) -> str | None:
+        return self._link(photo, "?size=thumbnail") if photo.thumbnail else None
 
 
 class CaseListOutput(serializers.ModelSerializer):

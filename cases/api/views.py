@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -23,8 +25,15 @@ from cases.api import serializers as s
 from cases.filters import CaseFilter
 from cases.idempotency import idempotent_call, request_fingerprint
 from cases.models import Case
-from cases.selectors import case_get_for_user, case_list_for_user, scope_for
+from cases.photos import photo_upload_read
+from cases.selectors import (
+    case_get_for_user,
+    case_list_for_user,
+    case_photo_get_for_user,
+    scope_for,
+)
 from cases.workflow import Action
+from departments.selectors import Scope
 from gridcity.errors import NotFound
 from gridcity.geo import make_point
 
@@ -42,6 +51,7 @@ ERRORS = {
     409: OpenApiResponse(description="当前状态不允许，或并发冲突，或幂等键被用于不同请求"),
 }
 PARSERS = [JSONParser, MultiPartParser, FormParser]
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def _files(request: Request) -> dict[str, list[bytes]]:
@@ -61,11 +71,25 @@ def _plain_data(request: Request) -> dict[str, Any]:
 
 
 def _photo_bytes(validated: dict[str, Any]) -> list[bytes]:
-    return [upload.read() for upload in validated.pop("photos", [])]
+    uploads = validated.pop("photos", [])
+    return [photo_upload_read(upload, index=i) for i, upload in enumerate(uploads, start=1)]
 
 
 def _json(data: Any) -> Any:
     return json.loads(JSONRenderer().render(data))
+
+
+class FileOrJsonNegotiation(BaseContentNegotiation):
+    """A photo answers with its file whatever the Accept header asks (an <img> asks for
+    image/*), and an error in JSON: the first renderer, never 406."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -76,8 +100,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     # Only numbers route here: "/cases/abc/file/" is not found rather than a server error.
     lookup_value_regex = r"[0-9]+"
 
+    def reader_scope(self) -> Scope:
+        """The requesting user's scope, computed once per request."""
+        if not hasattr(self, "_reader_scope"):
+            self._reader_scope = scope_for(self.request.user)
+        return self._reader_scope
+
     def get_queryset(self) -> QuerySet[Case]:
-        return case_list_for_user(user=self.request.user).order_by("-reported_at", "-pk")
+        return case_list_for_user(user=self.request.user, scope=self.reader_scope()).order_by(
+            "-reported_at", "-pk"
+        )
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return s.CaseListOutput if self.action == "list" else s.CaseDetailOutput
@@ -85,15 +117,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if self.request.user.is_authenticated:
-            context["scope"] = scope_for(self.request.user)
+            context["scope"] = self.reader_scope()
         return context
 
     def get_object(self) -> Case:
-        return case_get_for_user(user=self.request.user, case_id=int(self.kwargs["pk"]))
+        return case_get_for_user(
+            user=self.request.user, case_id=int(self.kwargs["pk"]), scope=self.reader_scope()
+        )
 
     def detail_body(self, case_id: int) -> Any:
         try:
-            case = case_get_for_user(user=self.request.user, case_id=case_id)
+            case = case_get_for_user(
+                user=self.request.user, case_id=case_id, scope=self.reader_scope()
+            )
         except NotFound:
             # The action moved the case out of the actor's sight; the write still stands.
             case = Case.objects.get(pk=case_id)
@@ -139,11 +175,51 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 actor=request.user,
                 location=make_point(lon=data.pop("lon"), lat=data.pop("lat")),
                 photos=photos,
+                scope=self.reader_scope(),
                 **data,
             )
             return status.HTTP_201_CREATED, self.detail_body(case.pk)
 
         return self.run_write(request, "cases:report", call)
+
+    @extend_schema(
+        operation_id="cases_photo",
+        summary="案件照片",
+        description=(
+            "照片文件，仅对能看到该案件的用户开放；"
+            "size=thumbnail 返回缩略图（尚未生成时返回原图）。"
+        ),
+        parameters=[
+            OpenApiParameter("photo_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "size", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["full", "thumbnail"]
+            ),
+        ],
+        responses={
+            **{(200, media): OpenApiTypes.BINARY for media in PHOTO_TYPES},
+            404: ERRORS[404],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"photos/(?P<photo_id>[0-9]+)",
+        url_name="photo",
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=FileOrJsonNegotiation,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def photo(self, request: Request, pk: str, photo_id: str, **kwargs: Any) -> FileResponse:
+        """A photo of a case the user may see: through here, never from MEDIA_ROOT directly."""
+        photo = case_photo_get_for_user(user=request.user, case_id=int(pk), photo_id=int(photo_id))
+        thumbnail = request.query_params.get("size") == "thumbnail" and photo.thumbnail
+        field = photo.thumbnail if thumbnail else photo.image
+        # Thumbnails are always JPEG, whatever the photo's own type.
+        content_type = "image/jpeg" if thumbnail else photo.content_type or "image/jpeg"
+        response = FileResponse(field.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Outcome, Urgency
+from cases.photos import photo_upload_read
 from cases.workflow import Action
 from departments.models import Department
 
@@ -150,7 +151,10 @@ class HandledForm(NoteForm):
 
     def arguments(self) -> dict[str, Any]:
         data = super().arguments()
-        data["photos"] = [upload.read() for upload in data["photos"]]
+        uploads = data["photos"]
+        data["photos"] = [
+            photo_upload_read(upload, index=i) for i, upload in enumerate(uploads, start=1)
+        ]
         return data
 
 

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from cases.filters import CaseFilter
+from cases.photos import photo_upload_read
 from cases.web.mobile_selectors import TASK_ACTIONS
 
 MAX_PHOTOS = 9
@@ -51,7 +52,8 @@ class TaskAnswerForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def photo_bytes(self) -> list[bytes]:
-        return [upload.read() for upload in self.cleaned_data["photos"]]
+        uploads = self.cleaned_data["photos"]
+        return [photo_upload_read(upload, index=i) for i, upload in enumerate(uploads, start=1)]
 
 
 class OneStatusSelect(forms.Select):

@@ -132,9 +132,16 @@
       }
     });
     item.photos.forEach(function (blob, index) {
-      form.append("photos", blob, "photo-" + (index + 1) + ".jpg");
+      form.append("photos", blob, photoName(blob, index));
     });
     return form;
+  }
+
+  /* Named after the blob's own type: a photo the phone did not shrink keeps its type (a PNG
+   * stays a PNG), and the server refuses a name that claims another type than the bytes. */
+  function photoName(blob, index) {
+    var extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}[blob.type];
+    return "photo-" + (index + 1) + (extension || "");
   }
 
   function messageOf(body, status) {

@@ -5,6 +5,7 @@
 
   var MAX_SIDE = 1600;
   var QUALITY = 0.82;
+  var EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"};
 
   function decode(file) {
     if (scope.createImageBitmap) {
@@ -65,7 +66,10 @@
         shrinkAll(input.files).then(function (blobs) {
           var transfer = new DataTransfer();
           blobs.forEach(function (blob, i) {
-            transfer.items.add(new File([blob], "photo-" + (i + 1) + ".jpg", {type: blob.type || "image/jpeg"}));
+            // Named after the blob's own type: an original kept because it was already small
+            // may be a PNG, and the server refuses a name claiming another type.
+            var extension = EXTENSIONS[blob.type] || "";
+            transfer.items.add(new File([blob], "photo-" + (i + 1) + extension, {type: blob.type}));
           });
           input.files = transfer.files;
           input.dispatchEvent(new CustomEvent("photos-ready", {bubbles: true}));

@@ -1,16 +1,21 @@
-"""Photo intake: real decoding, limits, decompression bombs, EXIF GPS read and stripped."""
+"""Photo intake: real decoding, limits, decompression bombs, EXIF GPS read and stripped; phone
+photos accepted as phones write them; mislabelled and polyglot uploads refused."""
 
 from __future__ import annotations
 
 from io import BytesIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from PIL import Image
 
 from cases import services
-from cases.photos import distance_m, photo_process
+from cases.models import Case, CaseEvent, CasePhoto
+from cases.photos import distance_m, photo_process, photo_upload_read
 from gridcity.errors import ValidationFailed
 from gridcity.geo import make_point
+from tests.factories import photos as made
 from tests.factories.cases import case_in_state, jpeg_bytes, report_case
 
 
@@ -140,3 +145,190 @@ def test_report_handled_without_photo_is_refused(world):
         services.case_report_handled(case_id=case.pk, actor=world.handler, photos=[])
 
     assert refused.value.code == "photo_required"
+
+
+# ---------------------------------------------------------------- what phones write
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(made.phone_jpeg(), id="exif-thumbnail-icc-progressive"),
+        pytest.param(made.phone_jpeg(padding=b"\x00" * 512), id="zero-padding"),
+        pytest.param(made.phone_jpeg(padding=b"\r\n  \n"), id="whitespace-padding"),
+        pytest.param(made.phone_jpeg(padding=b"\xff" * 16), id="fill-byte-padding"),
+        pytest.param(made.phone_jpeg() + made.samsung_trailer(), id="samsung-trailer"),
+        pytest.param(made.mpo_bytes(), id="multi-picture"),
+        pytest.param(made.ultra_hdr_bytes(), id="ultra-hdr-gain-map"),
+        pytest.param(made.png_with_text(b"Software", b"Camera 1.0"), id="png-text"),
+        pytest.param(made.png_bytes() + b"\n", id="png-newline"),
+        pytest.param(made.webp_bytes(exif=Image.Exif().tobytes()), id="webp-exif"),
+        pytest.param(made.webp_bytes(lossless=True), id="webp-lossless"),
+    ],
+)
+def test_photo_process_accepts_photos_as_phones_write_them(data):
+    photo = photo_process(data=data)
+
+    stored = Image.open(BytesIO(photo.content))
+    assert stored.format in ("JPEG", "PNG", "WEBP")
+    assert stored.convert("RGB").getpixel((5, 5)) == pytest.approx(made.GREEN, abs=4)
+
+
+def test_photo_process_keeps_only_the_first_picture_of_a_multi_picture_jpeg():
+    photo = photo_process(data=made.mpo_bytes())
+
+    stored = Image.open(BytesIO(photo.content))
+    assert (photo.content_type, stored.format, getattr(stored, "n_frames", 1)) == (
+        "image/jpeg",
+        "JPEG",
+        1,
+    )
+    assert stored.getpixel((5, 5)) == pytest.approx(made.GREEN, abs=4)
+    assert len(photo.content) < len(made.mpo_bytes())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(made.plain_jpeg() + b"<html><script>alert(1)</script></html>", id="jpeg+html"),
+        pytest.param(made.plain_jpeg() + made.zip_bytes(), id="jpeg+zip"),
+        pytest.param(made.plain_jpeg() + b"%PDF-1.4\n%%EOF", id="jpeg+pdf"),
+        pytest.param(made.plain_jpeg() + made.plain_jpeg(), id="two-jpegs"),
+        pytest.param(made.phone_jpeg(padding=b"\x00" * 5000), id="too-much-padding"),
+        pytest.param(made.phone_jpeg(padding=b"\x00\x00 x"), id="padding-then-a-byte"),
+        pytest.param(made.motion_photo_bytes(), id="motion-photo-video"),
+        pytest.param(made.mpo_bytes() + b"<?php system($_GET[0]);", id="multi-picture+php"),
+        pytest.param(made.png_bytes() + made.zip_bytes(), id="png+zip"),
+        pytest.param(made.webp_bytes() + b"<script>x</script>", id="webp+script"),
+    ],
+)
+def test_photo_process_refuses_bytes_after_the_pictures_end(data):
+    with pytest.raises(ValidationFailed) as refused:
+        photo_process(data=data)
+
+    assert refused.value.code == "photo_polyglot"
+    assert "图片数据结束后还附带了其他内容" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (made.with_segment(made.plain_jpeg(), 0xFE, b"<script>alert(1)</script>"), "HTML"),
+        (made.with_segment(made.plain_jpeg(), 0xE1, b"<!DOCTYPE html><body>"), "HTML"),
+        (made.with_segment(made.plain_jpeg(), 0xFE, b"%PDF-1.7\n1 0 obj"), "PDF"),
+        (made.with_segment(made.plain_jpeg(), 0xFE, made.zip_bytes()), "ZIP"),
+        (made.with_segment(made.phone_jpeg(size=(1600, 1200)), 0xEF, made.zip_bytes()), "ZIP"),
+        (made.png_with_text(b"Comment", b"<iframe src=//evil>"), "HTML"),
+    ],
+)
+def test_photo_process_refuses_another_format_hidden_inside(data, kind):
+    with pytest.raises(ValidationFailed) as refused:
+        photo_process(data=data)
+
+    assert refused.value.code == "photo_polyglot"
+    assert f"夹带了其他格式的内容（{kind}）" in refused.value.message
+
+
+def test_photo_process_refuses_a_multi_picture_index_pointing_past_the_end():
+    data = made.mpo_bytes()
+    cut = data[: len(data) - 100]
+
+    with pytest.raises(ValidationFailed) as refused:
+        photo_process(data=cut)
+
+    assert refused.value.code == "photo_invalid"
+
+
+# ---------------------------------------------------------------- declared types
+@pytest.mark.parametrize(
+    ("name", "content_type", "data", "declared", "actual"),
+    [
+        ("p.jpg", "image/jpeg", made.png_bytes(), "image/jpeg", "PNG"),
+        ("p.png", "image/png", made.plain_jpeg(), "image/png", "JPEG"),
+        ("p.jpg", "image/webp", made.webp_bytes(), ".jpg", "WEBP"),
+        ("p.png", "application/octet-stream", made.plain_jpeg(), ".png", "JPEG"),
+        ("page.html", "text/html", made.plain_jpeg(), "text/html", "JPEG"),
+        ("photo.jpg", "text/plain", made.plain_jpeg(), "text/plain", "JPEG"),
+        ("p.gif", "", made.plain_jpeg(), ".gif", "JPEG"),
+    ],
+)
+def test_photo_upload_read_refuses_a_mislabelled_photo(name, content_type, data, declared, actual):
+    upload = SimpleUploadedFile(name, data, content_type=content_type)
+
+    with pytest.raises(ValidationFailed) as refused:
+        photo_upload_read(upload, index=2)
+
+    assert refused.value.code == "photo_mislabelled"
+    assert refused.value.message == (
+        f"第 2 张照片声明的类型（{declared}）与实际内容（{actual}）不符，请按实际类型上传。"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "data"),
+    [
+        ("IMG_0001.JPG", "image/jpeg", made.phone_jpeg()),
+        ("photo.jpeg", "image/pjpeg", made.plain_jpeg()),
+        ("IMG_0002.MPO", "image/jpeg", made.mpo_bytes()),
+        ("blob", "", made.plain_jpeg()),
+        ("photo", "application/octet-stream", made.webp_bytes()),
+        ("shot.png", "image/png; charset=binary", made.png_bytes()),
+        ("2024.05.01", "image/*", made.png_bytes()),
+    ],
+)
+def test_photo_upload_read_accepts_a_matching_or_missing_declaration(name, content_type, data):
+    upload = SimpleUploadedFile(name, data, content_type=content_type)
+
+    assert photo_upload_read(upload) == data
+
+
+# ---------------------------------------------------------------- over HTTP
+def _report_over_the_api(world, photo: SimpleUploadedFile):
+    client = Client()
+    client.force_login(world.inspector)
+    point = world.point()
+    return client.post(
+        "/api/v1/cases/",
+        {
+            "source": "inspector",
+            "category": world.matter.pk,
+            "description": "路面破损",
+            "lon": point.x,
+            "lat": point.y,
+            "photos": [photo],
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_photo_multi_picture_jpeg_is_stored_as_its_first_picture_over_the_api(world):
+    upload = SimpleUploadedFile("3d.jpg", made.mpo_bytes(), content_type="image/jpeg")
+
+    response = _report_over_the_api(world, upload)
+
+    assert response.status_code == 201, response.content[:300]
+    photo = CasePhoto.objects.get(case_id=response.json()["id"])
+    with photo.image.open("rb") as stored:
+        picture = Image.open(stored)
+        assert (picture.format, picture.getpixel((5, 5))) == (
+            "JPEG",
+            pytest.approx(made.GREEN, abs=4),
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (made.png_bytes(), "photo_mislabelled"),
+        (made.plain_jpeg() + made.zip_bytes(), "photo_polyglot"),
+    ],
+)
+def test_photo_refused_over_the_api_stores_nothing(world, data, code):
+    upload = SimpleUploadedFile("p.jpg", data, content_type="image/jpeg")
+    before = (Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count())
+
+    response = _report_over_the_api(world, upload)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["message"].startswith("第 1 张照片")
+    assert (Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count()) == before

@@ -124,8 +124,9 @@ def test_post_request_location_outside_the_named_jurisdiction_is_400(setup):
 )
 def test_post_request_with_non_image_media_is_400(setup, name, content, status):
     upload = SimpleUploadedFile(name, content, "image/jpeg")
+    ok = SimpleUploadedFile("ok.jpg", jpeg_bytes(), "image/jpeg")
 
-    response = setup.post(media=[SimpleUploadedFile("ok.jpg", jpeg_bytes()), upload])
+    response = setup.post(media=[ok, upload])
 
     assert_error(response, status)
     assert_nothing_stored()
@@ -142,7 +143,7 @@ def test_post_request_with_oversized_media_is_400(setup):
 
 
 def test_post_request_with_more_than_nine_photos_is_400(setup):
-    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes()) for i in range(10)]
+    photos = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes(), "image/jpeg") for i in range(10)]
 
     response = setup.post(media=photos)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
 from django.utils import timezone
@@ -16,6 +17,7 @@ from cases.services import case_event_notify
 from cases.workflow import Source, Status
 from departments.models import Notice
 from gridcity.models import OutboxTask
+from open311.media import SALT as MEDIA_SALT
 from open311.models import Request
 from tests.factories.cases import act, jpeg_bytes, report_case
 from tests.factories.grids import ComponentFactory
@@ -159,7 +161,7 @@ def test_get_request_shows_the_public_fields_valid_and_the_same_in_xml(setup):
         timespec="seconds"
     )
     assert item["requested_datetime"].endswith("+08:00")
-    assert item["media_url"].startswith("http://testserver/media/cases/photos/")
+    assert item["media_url"].startswith("http://testserver/open311/v2/media/")
     assert item["agency_responsible"] is None
     assert item["expected_datetime"] is None
     for secret in ("王", "小明", "13800000000", "wang@example.org", "device-42", "app-user-7"):
@@ -264,3 +266,64 @@ def test_post_request_needs_no_csrf_token_since_clients_use_keys_not_cookies(set
     response = setup.post()
 
     assert response.status_code == 201
+
+
+# ---------------------------------------------------------------- photos
+def _posted_photo_url(setup) -> tuple[str, Case]:
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes(gps=(120.381, 36.061)), "image/jpeg")
+    [answer] = json_body(setup.post(media=[photo]))
+    [item] = json_body(setup.http.get(f"/open311/v2/requests/{answer['service_request_id']}.json"))
+    return item["media_url"], Case.objects.get(number=answer["service_request_id"])
+
+
+def test_media_url_serves_the_requests_photo_to_anyone_without_its_metadata(setup):
+    url, case = _posted_photo_url(setup)
+
+    response = HttpClient().get(url)
+
+    stored = case.photos.get()
+    assert url.endswith(".jpg") and "/media/cases/" not in url
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    body = b"".join(response.streaming_content)
+    with stored.image.open("rb") as file:
+        assert body == file.read()
+    assert b"TestCam" not in body
+
+
+def test_media_url_with_a_forged_or_guessed_signature_is_not_found(setup):
+    url, case = _posted_photo_url(setup)
+    photo_id = case.photos.get().pk
+    token = url.rsplit("/", 1)[1].removesuffix(".jpg")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    other = f"{photo_id + 1}:{token.split(':', 1)[1]}"
+
+    answers = [
+        setup.http.get(f"/open311/v2/media/{forged}.jpg"),
+        setup.http.get(f"/open311/v2/media/{other}.jpg"),
+    ]
+
+    assert [a.status_code for a in answers] == [404, 404]
+    assert all(json_body(a)[0]["code"] == 404 for a in answers)
+
+
+def test_media_url_of_a_request_no_longer_published_is_not_found(setup):
+    url, _case = _posted_photo_url(setup)
+    assert setup.http.get(url).status_code == 200
+
+    setup.matter.is_published = False
+    setup.matter.save(update_fields=["is_published"])
+
+    assert setup.http.get(url).status_code == 404
+
+
+def test_media_url_is_never_given_for_a_case_the_public_does_not_see(setup):
+    """A hotline report (not a published source) has photos, but no signed link leads to them:
+    a token signed for its photo still answers 404."""
+    desk = report_case(setup.world, source=Source.HOTLINE_12345)
+    photo = desk.photos.get()
+    token = signing.Signer(salt=MEDIA_SALT).sign(str(photo.pk))
+
+    response = setup.http.get(f"/open311/v2/media/{token}.jpg")
+
+    assert response.status_code == 404

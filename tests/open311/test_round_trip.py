@@ -72,7 +72,8 @@ def test_client_follows_its_request_from_posting_to_closing(setup):
     assert len(set(ids)) == len(ids)
     assert all(i.startswith(f"{number}-") for i in ids)
     handled = next(u for u in history if u["extended_status"] == "handled")
-    assert handled["media_url"].startswith("http://testserver/media/")
+    assert handled["media_url"].startswith("http://testserver/open311/v2/media/")
+    assert http.get(handled["media_url"]).status_code == 200  # the "after" photo, public
     assert all(u["updated_datetime"].endswith("+08:00") for u in history)
     root = xml_root(http.get(f"/open311/v2/servicerequestupdates.xml?service_request_id={number}"))
     assert root.tag == "service_request_updates"

@@ -107,21 +107,67 @@ def test_login_lock_ignores_a_forged_forwarded_address(settings):
     assert codes[-1] == 429
 
 
+def _basic(client: Client, name: str, password: str):
+    token = base64.b64encode(f"{name}:{password}".encode()).decode()
+    return client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Basic {token}")
+
+
 def test_api_basic_auth_guessing_is_throttled_too(settings):
     world = build_world()
     client = Client()
 
-    def basic(name: str, password: str) -> int:
-        token = base64.b64encode(f"{name}:{password}".encode()).decode()
-        return client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Basic {token}").status_code
-
-    before = basic(world.acceptor.username, PASSWORD)
-    guesses = [basic(world.dispatcher.username, "wrong-guess") for _ in range(5)]
-    right = basic(world.dispatcher.username, PASSWORD)
+    before = _basic(client, world.acceptor.username, PASSWORD).status_code
+    guesses = [_basic(client, world.dispatcher.username, "wrong-guess") for _ in range(5)]
+    right = _basic(client, world.dispatcher.username, PASSWORD)
 
     assert before == 200
-    assert set(guesses) <= {401, 403}
-    assert right in (403, 429)  # the right password, refused while the lock lasts
+    assert [g.status_code for g in guesses] == [403, 403, 403, 403, 429]
+    assert right.status_code == 429  # the right password, refused while the lock lasts
+
+
+def test_api_lockout_answers_429_with_retry_after_in_the_api_error_shape(settings):
+    world = build_world()
+    client = Client()
+    for _ in range(5):
+        _basic(client, world.dispatcher.username, "wrong-guess")
+
+    locked = _basic(client, world.dispatcher.username, PASSWORD)
+
+    assert locked.status_code == 429
+    assert locked["Content-Type"] == "application/json"
+    # The whole cool-off (GRIDCITY_LOGIN_COOLOFF_MINUTES): each locked attempt restarts it.
+    assert locked["Retry-After"] == str(round(settings.AXES_COOLOFF_TIME * 3600))
+    body = locked.json()
+    assert body == {
+        "code": "login_locked",
+        "message": "登录失败次数过多，该账号在本机暂时被锁定，请稍后再试。",
+        "details": {},
+    }
+
+
+def test_api_lockout_leaves_the_login_page_its_lockout_page(settings):
+    world = build_world()
+    client = Client()
+    for _ in range(5):
+        _basic(client, world.dispatcher.username, "wrong-guess")
+
+    page = _login(client, world.dispatcher.username, PASSWORD)
+
+    assert page.status_code == 429
+    assert page["Content-Type"].startswith("text/html")
+    assert "登录已暂停" in page.content.decode()
+
+
+def test_api_lockout_ends_after_the_cool_off(settings):
+    world = build_world()
+    client = Client()
+    for _ in range(5):
+        _basic(client, world.dispatcher.username, "wrong-guess")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+
+    response = _basic(client, world.dispatcher.username, PASSWORD)
+
+    assert response.status_code == 200
 
 
 # ---------------------------------------------------------------- HTTPS

@@ -17,10 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from cases import services
 from cases.api.views import ENDPOINTS as CASE_ACTIONS
+from cases.models import CasePhoto
+from open311.media import SALT as MEDIA_SALT
 from tests.security.conftest import ANONYMOUS, ROLES, Sample
 
 EVERYONE = frozenset(ROLES)
@@ -123,10 +127,15 @@ MATRIX: dict[str, Entry] = {
         kwargs=_case,
         why="the inspector patrols its grid; the sanitation department has not got it",
     ),
+    "api/v1/^cases/(?P<pk>[0-9]+)/photos/(?P<photo_id>[0-9]+)/$": Entry(
+        COMMAND_CENTRE | {"inspector", "supervisor", "administrator"},
+        kwargs=lambda s: {"pk": s.case, "photo_id": s.photo},
+        why="a photo goes with its case: whoever may see the case",
+    ),
     "api/v1/system/heartbeats/": Entry(NOBODY, why="POST only, staff"),
     "api/v1/system/heartbeats/<int:pk>/": Entry(STAFF, kwargs=lambda s: {"pk": s.heartbeat}),
-    "api/v1/schema/": Entry(EVERYONE, why="describes the API, holds no data"),
-    "api/v1/docs/": Entry(EVERYONE, why="describes the API, holds no data"),
+    "api/v1/schema/": Entry(SIGNED_IN, why="maps every endpoint: for signed-in users only"),
+    "api/v1/docs/": Entry(SIGNED_IN, why="the schema's page: for signed-in users only"),
     # ---- inspector's phone
     "m/": Entry(frozenset({"inspector"})),
     "m/sw.js": Entry(EVERYONE, why="the service worker script itself holds no data"),
@@ -185,6 +194,16 @@ MATRIX: dict[str, Entry] = {
     ),
     r"open311/^v2/servicerequestupdates\.(?P<fmt>json|xml)$": Entry(
         EVERYONE, kwargs=lambda s: {"fmt": "json"}
+    ),
+    r"open311/^v2/media/(?P<token>[0-9]{1,20}:[A-Za-z0-9_-]{20,100})"
+    r"\.(?P<ext>jpg|png|webp)$": Entry(
+        NOBODY,
+        kwargs=lambda s: {
+            "token": signing.Signer(salt=MEDIA_SALT).sign(str(s.photo)),
+            "ext": "jpg",
+        },
+        why="validly signed, but the small world publishes no Open311 service, so its cases and "
+        "their photos are not public; tests/open311 follow a published request's photo",
     ),
     r"open311/^.*?(?:\.(?P<fmt>json|xml))?$": Entry(
         NOBODY, kwargs=lambda s: {"fmt": "json"}, why="anything else: the spec's 404"
@@ -368,6 +387,70 @@ def test_access_another_grids_report_is_not_found(sample):
     # A task of another grid sends the inspector back to the own task list.
     assert answers[urls[2]].status_code == 302
     assert answers[urls[2]]["Location"].endswith("/m/tasks/")
+
+
+def test_access_api_photo_links_go_through_the_case_scope(sample):
+    """The API's photo links (image and thumbnail) lead to the scoped endpoint, not MEDIA_URL:
+    they work for whoever sees the case and are not found for another department's handler,
+    nor through a case the photo is not of."""
+    world = sample.world
+    services.photo_thumbnail_make(photo_id=sample.handling_photo)
+    own = Client()
+    own.force_login(world.handler)
+    foreign = Client()
+    foreign.force_login(world.street_handler)
+    [photo] = [
+        p
+        for p in own.get(f"/api/v1/cases/{sample.handling}/").json()["photos"]
+        if p["id"] == sample.handling_photo
+    ]
+    links = [photo["image"], photo["thumbnail"]]
+    through_another_case = f"/api/v1/cases/{sample.handling}/photos/{sample.photo}/"
+
+    mine = [own.get(link) for link in links]
+    theirs = [foreign.get(link) for link in links]
+    anonymous = [Client().get(link) for link in links]
+
+    stored = CasePhoto.objects.get(pk=sample.handling_photo)
+    assert links == [
+        f"http://testserver/api/v1/cases/{sample.handling}/photos/{stored.pk}/",
+        f"http://testserver/api/v1/cases/{sample.handling}/photos/{stored.pk}/?size=thumbnail",
+    ]
+    assert [r.status_code for r in mine] == [200, 200]
+    with stored.image.open("rb") as image, stored.thumbnail.open("rb") as thumbnail:
+        assert [b"".join(r.streaming_content) for r in mine] == [image.read(), thumbnail.read()]
+    assert mine[0]["Content-Type"] == stored.content_type
+    assert mine[0]["Cache-Control"] == "private, max-age=3600"
+    assert [r.status_code for r in theirs] == [404, 404]
+    assert theirs[0].json()["code"] == "photo_not_found"
+    assert {r.status_code for r in anonymous} <= {401, 403}
+    assert own.get(through_another_case).status_code == 404
+
+
+def test_access_api_photo_answers_the_file_whatever_the_accept_header(sample):
+    client = Client()
+    client.force_login(sample.world.dispatcher)
+    url = f"/api/v1/cases/{sample.case}/photos/{sample.photo}/"
+
+    picture = client.get(url, HTTP_ACCEPT="image/avif,image/webp,image/*")
+    missing = client.get(url.replace(str(sample.photo), "0"), HTTP_ACCEPT="image/*")
+
+    assert picture.status_code == 200 and picture["Content-Type"] == "image/jpeg"
+    assert missing.status_code == 404 and missing.json()["code"] == "photo_not_found"
+
+
+def test_access_api_schema_needs_a_signed_in_user_and_open311_discovery_does_not(sample):
+    signed_in = Client()
+    signed_in.force_login(sample.world.inspector)
+
+    anonymous = [Client().get(url) for url in ("/api/v1/schema/", "/api/v1/docs/")]
+    schema = signed_in.get("/api/v1/schema/?format=json")
+    discovery = Client().get("/open311/discovery.json")
+
+    assert {r.status_code for r in anonymous} <= {401, 403}
+    assert all(b"/api/v1/cases/" not in r.content for r in anonymous)
+    assert schema.status_code == 200 and "/api/v1/cases/" in schema.json()["paths"]
+    assert discovery.status_code == 200
 
 
 CONTACT_ROLES = frozenset({"acceptor", "shift_leader", "dispatcher", "administrator"})

@@ -1,9 +1,12 @@
 """Bad input at the case API: each malformed location, oversize text or hostile image gets a
 clear 4xx naming the problem and stores nothing (rows and files counted before and after);
-hostile text that is valid is stored as typed and shown escaped."""
+hostile text that is valid is stored as typed and shown escaped. Mislabelled and polyglot photos
+are refused on every way a photo enters: the API (report and actions), the inspector's phone
+page, the department desk and Open311."""
 
 from __future__ import annotations
 
+import mimetypes
 import struct
 import zlib
 from collections.abc import Iterator
@@ -12,12 +15,19 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
 from cases.models import Case, CaseEvent, CasePhoto, IdempotencyRecord
+from cases.workflow import Source, Status
 from gridcity.models import OutboxTask
-from tests.factories.cases import World, build_world, jpeg_bytes
+from open311.models import Request
+from open311.services import client_create
+from tests.factories import photos as made
+from tests.factories.cases import World, build_world, case_in_state, jpeg_bytes, report_case
+from tests.open311.conftest import publish
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +69,14 @@ def nothing_stored() -> Iterator[None]:
     assert _media_files() == files
 
 
-def _report(client: Client, world: World, *, photo: tuple[str, bytes] | None = None, **fields):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def _report(
+    client: Client,
+    world: World,
+    *,
+    photo: tuple[str, bytes] | None = None,
+    content_type: str = "",
+    **fields,
+):
     point = world.point()
     data = {
         "source": "inspector",
@@ -72,7 +87,9 @@ def _report(client: Client, world: World, *, photo: tuple[str, bytes] | None = N
         **fields,
     }
     name, content = photo or ("p.jpg", jpeg_bytes())
-    data["photos"] = [SimpleUploadedFile(name, content, content_type="image/jpeg")]
+    # Declared as a browser would: from the file name, unless the test says otherwise.
+    declared = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    data["photos"] = [SimpleUploadedFile(name, content, content_type=declared)]
     return client.post("/api/v1/cases/", data, HTTP_IDEMPOTENCY_KEY=f"bad-{name}-{len(content)}")
 
 
@@ -246,30 +263,198 @@ def test_bad_input_too_many_pixels_by_setting_is_refused(world, inspector, nothi
     assert response.json()["code"] == "photo_too_many_pixels"
 
 
-def test_bad_input_polyglot_photo_is_stored_without_its_payload(world, inspector):
-    """A JPEG with a web page (and a zip) appended is a valid picture: it is kept as pixels
-    re-encoded, so what is stored and served holds no trace of the payload."""
-    payload = b"<html><script>alert(document.cookie)</script></html>PK\x03\x04zipzipzip"
+# Each: (file name, content type, bytes, code, words of the message).
+MISLABELLED = [
+    pytest.param(
+        "p.jpg", "image/jpeg", _png(), "（image/jpeg）与实际内容（PNG）", id="png-as-jpeg"
+    ),
+    pytest.param(
+        "p.png", "image/png", jpeg_bytes(), "（image/png）与实际内容（JPEG）", id="jpeg-as-png"
+    ),
+    pytest.param(
+        "p.html", "text/html", jpeg_bytes(), "（text/html）与实际内容（JPEG）", id="jpeg-as-html"
+    ),
+    pytest.param(
+        "p.jpg",
+        "image/jpeg",
+        made.webp_bytes(),
+        "（image/jpeg）与实际内容（WEBP）",
+        id="webp-as-jpeg",
+    ),
+]
+AFTER_THE_END = "在图片数据结束后还附带了其他内容"
+POLYGLOTS = [
+    pytest.param(
+        jpeg_bytes() + b"<html><script>alert(document.cookie)</script></html>",
+        AFTER_THE_END,
+        id="jpeg+html",
+    ),
+    pytest.param(jpeg_bytes() + made.zip_bytes(), AFTER_THE_END, id="jpeg+zip"),
+    pytest.param(made.motion_photo_bytes(), AFTER_THE_END, id="motion-photo"),
+    pytest.param(
+        made.with_segment(jpeg_bytes(), 0xFE, b"<script>alert(1)</script>"),
+        "夹带了其他格式的内容（HTML）",
+        id="script-in-comment",
+    ),
+    pytest.param(
+        made.with_segment(jpeg_bytes(), 0xFE, made.zip_bytes()),
+        "夹带了其他格式的内容（ZIP）",
+        id="zip-in-comment",
+    ),
+    pytest.param(
+        made.with_segment(jpeg_bytes(), 0xE1, b"%PDF-1.4\n1 0 obj<<>>endobj"),
+        "夹带了其他格式的内容（PDF）",
+        id="pdf-header",
+    ),
+]
 
-    response = _report(inspector, world, photo=("poly.jpg", jpeg_bytes() + payload))
 
-    assert response.status_code == 201
-    photo = CasePhoto.objects.get(case_id=response.json()["id"])
-    stored = Path(photo.image.path).read_bytes()
-    assert b"<script" not in stored and b"PK\x03\x04" not in stored
-    assert stored.startswith(b"\xff\xd8") and photo.content_type == "image/jpeg"
+def _snapshot() -> tuple[tuple[int, ...], set[Path]]:
+    return _stored(), _media_files()
 
 
-def test_bad_input_mislabelled_photo_is_stored_as_what_its_bytes_are(world, inspector):
-    """A PNG sent as "p.jpg" with a JPEG content type: the bytes decide, not the name; it is
-    stored and served as a PNG (re-encoded), never as the type it claimed."""
-    response = _report(inspector, world, photo=("p.jpg", _png()))
+def _photo(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
 
-    assert response.status_code == 201
-    photo = CasePhoto.objects.get(case_id=response.json()["id"])
-    assert photo.content_type == "image/png"
-    assert photo.image.name.endswith(".png")
-    assert Path(photo.image.path).read_bytes().startswith(b"\x89PNG")
+
+@pytest.mark.parametrize(("name", "content_type", "content", "words"), MISLABELLED)
+def test_bad_input_mislabelled_photo_is_refused_by_the_api(
+    world, inspector, nothing_stored, name, content_type, content, words
+):
+    response = _report(inspector, world, photo=(name, content), content_type=content_type)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "photo_mislabelled"
+    assert body["message"].startswith("第 1 张照片声明的类型") and words in body["message"]
+
+
+@pytest.mark.parametrize(("content", "words"), POLYGLOTS)
+def test_bad_input_polyglot_photo_is_refused_by_the_api(
+    world, inspector, nothing_stored, content, words
+):
+    response = _report(inspector, world, photo=("poly.jpg", content))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "photo_polyglot"
+    assert body["message"].startswith("第 1 张照片") and words in body["message"]
+
+
+def test_bad_input_second_photo_mislabelled_is_named_and_nothing_is_kept(world):
+    case = case_in_state(world, Status.HANDLING)
+    handler = Client()
+    handler.force_login(world.handler)
+    before = _snapshot()
+
+    response = handler.post(
+        f"/api/v1/cases/{case.pk}/report-handled/",
+        {"photos": [_photo("a.jpg", jpeg_bytes()), _photo("b.jpg", _png())], "note": "已清运"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "photo_mislabelled"
+    assert response.json()["message"].startswith("第 2 张照片")
+    assert _snapshot() == before
+    case.refresh_from_db()
+    assert case.status == Status.HANDLING
+
+
+@pytest.mark.parametrize(
+    ("photo", "words"),
+    [
+        pytest.param(_photo("p.jpg", _png()), "与实际内容（PNG）不符", id="mislabelled"),
+        pytest.param(
+            _photo("p.jpg", jpeg_bytes() + made.zip_bytes()), AFTER_THE_END, id="polyglot"
+        ),
+    ],
+)
+def test_bad_input_hostile_photo_is_refused_by_the_phone_page(world, photo, words):
+    task = report_case(
+        world, source=Source.PUBLIC, photos=[], location=world.point(grid=0), description="举报"
+    )
+    client = Client()
+    client.force_login(world.inspector)
+    before = _snapshot()
+
+    response = client.post(
+        f"/m/tasks/{task.pk}/",
+        {"action": "verify_pass", "photos": [photo], "expected_version": task.version},
+    )
+
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert _snapshot() == before
+    task.refresh_from_db()
+    assert task.status == Status.AWAITING_VERIFICATION
+
+
+@pytest.mark.parametrize(
+    ("photo", "words"),
+    [
+        pytest.param(
+            _photo("after.png", jpeg_bytes(), "image/png"), "实际内容（JPEG）", id="mislabelled"
+        ),
+        pytest.param(
+            _photo("after.jpg", made.with_segment(jpeg_bytes(), 0xFE, b"<script>x</script>")),
+            "夹带了其他格式的内容（HTML）",
+            id="polyglot",
+        ),
+    ],
+)
+def test_bad_input_hostile_photo_is_refused_by_the_department_desk(world, photo, words):
+    case = case_in_state(world, Status.HANDLING)
+    client = Client()
+    client.force_login(world.handler)
+    before = _snapshot()
+
+    response = client.post(
+        f"/dept/cases/{case.pk}/report_handled/",
+        {"expected_version": case.version, "photos": photo, "note": "已清运"},
+    )
+
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert _snapshot() == before
+    case.refresh_from_db()
+    assert case.status == Status.HANDLING
+
+
+@pytest.mark.parametrize(
+    ("photo", "words"),
+    [
+        pytest.param(
+            _photo("a.jpg", made.webp_bytes()), "与实际内容（WEBP）不符", id="mislabelled"
+        ),
+        pytest.param(
+            _photo("a.jpg", jpeg_bytes() + b"<html><script>x</script></html>"),
+            AFTER_THE_END,
+            id="polyglot",
+        ),
+    ],
+)
+def test_bad_input_hostile_photo_is_refused_by_open311(world, photo, words):
+    cache.delete_pattern("open311:rate:*")
+    matter, _component = publish(world)
+    _client, key = client_create(name="随手拍", account=world.acceptor)
+    before = _snapshot(), Request.objects.count()
+
+    response = Client().post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": key,
+            "service_code": matter.code,
+            "lat": str(world.point().y),
+            "long": str(world.point().x),
+            "description": "人行道上有一堆暴露垃圾",
+            "media": [photo],
+        },
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()
+    assert error["code"] == 400 and words in error["description"]
+    assert (_snapshot(), Request.objects.count()) == before
 
 
 # ---------------------------------------------------------------- geometry in queries

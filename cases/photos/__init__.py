@@ -1,19 +1,23 @@
 """Photo intake: decode the upload for real, refuse what is not a plain still image within the
-limits, read the EXIF GPS position, and re-encode a copy without any metadata."""
+limits (or is mislabelled, or hides another format), read the EXIF GPS position, and re-encode a
+copy without any metadata. Every way a photo enters (API, pages, Open311) comes through here."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+import mimetypes
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from cases.photos.layout import Malformed, hidden_format, is_padding, layout
 from gridcity.errors import ValidationFailed
 from gridcity.geo import make_point
 
@@ -23,6 +27,22 @@ FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
+# Multi-picture JPEGs (phones' stereo or depth pictures) are JPEGs whose first picture is the
+# photo; only that one is kept.
+MULTI_PICTURE = "MPO"
+# The names each format goes by in a content type or a file name's extension.
+CONTENT_TYPES = {
+    "JPEG": frozenset({"image/jpeg", "image/jpg", "image/pjpeg"}),
+    "PNG": frozenset({"image/png", "image/x-png"}),
+    "WEBP": frozenset({"image/webp"}),
+}
+EXTENSIONS = {
+    "JPEG": frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".pjpeg", ".pjp", ".mpo"}),
+    "PNG": frozenset({".png"}),
+    "WEBP": frozenset({".webp"}),
+}
+# Declarations that claim nothing: clients that do not know the type send these.
+UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream", "image/*"})
 THUMBNAIL_SIZE = (320, 320)
 
 
@@ -67,7 +87,8 @@ def photo_process(*, data: bytes, index: int = 1) -> ProcessedPhoto:
             # Pillow only warns between its own limit and twice it; treat that as a refusal.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(BytesIO(data)) as img:
-                fmt = img.format or ""
+                multi_picture = img.format == MULTI_PICTURE
+                fmt = "JPEG" if multi_picture else img.format or ""
                 if fmt not in FORMATS:
                     raise ValidationFailed(
                         _("%(label)s格式不受支持（%(fmt)s），请上传 JPEG、PNG 或 WebP。")
@@ -81,11 +102,12 @@ def photo_process(*, data: bytes, index: int = 1) -> ProcessedPhoto:
                         % {"label": label, "w": width, "h": height, "max": max_pixels()},
                         code="photo_too_many_pixels",
                     )
-                if getattr(img, "n_frames", 1) > 1:
+                if getattr(img, "n_frames", 1) > 1 and not multi_picture:
                     raise ValidationFailed(
                         _("%(label)s是动图，请上传静态照片。") % {"label": label},
                         code="photo_animated",
                     )
+                _layout_check(data, img.format or "", label)
                 gps = _exif_gps(img)
                 img.load()
                 clean = _strip(img, fmt)
@@ -107,6 +129,87 @@ def photo_process(*, data: bytes, index: int = 1) -> ProcessedPhoto:
         sha256=hashlib.sha256(data).hexdigest(),
         gps=gps,
     )
+
+
+def _layout_check(data: bytes, fmt: str, label: str) -> None:
+    """Refuse a polyglot: bytes after the picture's end beyond a little padding, or another
+    format's signature where a browser, unzip or a PDF reader would honour it."""
+    try:
+        found = layout(data, fmt)
+    except Malformed as exc:
+        raise ValidationFailed(
+            _("%(label)s不是可识别的图片或已损坏。") % {"label": label}, code="photo_invalid"
+        ) from exc
+    if not is_padding(found.trailing):
+        raise ValidationFailed(
+            _(
+                "%(label)s在图片数据结束后还附带了其他内容（例如动态照片的视频或隐藏的文件），"
+                "请上传普通照片。"
+            )
+            % {"label": label},
+            code="photo_polyglot",
+        )
+    hidden = hidden_format(data, [*found.metadata, found.trailing])
+    if hidden is not None:
+        raise ValidationFailed(
+            _("%(label)s中夹带了其他格式的内容（%(kind)s），不予接收。")
+            % {"label": label, "kind": hidden},
+            code="photo_polyglot",
+        )
+
+
+def photo_upload_read(upload: UploadedFile, *, index: int = 1) -> bytes:
+    """The bytes of one uploaded file, refused when the type it declares (its content type or
+    its file name's extension) is not the type its bytes have. What the bytes are not (not an
+    image, too large) is left to photo_process, which the service runs on them."""
+    data = upload.read()
+    if not data or len(data) > max_bytes():
+        return data
+    actual = _detected_format(data)
+    if actual is None:
+        return data
+    for declared in _declared_types(upload):
+        if declared not in CONTENT_TYPES[actual] | EXTENSIONS[actual]:
+            raise ValidationFailed(
+                _(
+                    "%(label)s声明的类型（%(declared)s）与实际内容（%(actual)s）不符，请按实际类型上传。"
+                )
+                % {
+                    "label": _("第 %(n)d 张照片") % {"n": index},
+                    "declared": declared,
+                    "actual": actual,
+                },
+                code="photo_mislabelled",
+            )
+    return data
+
+
+def _detected_format(data: bytes) -> str | None:
+    """The accepted format Pillow finds in the bytes' header, or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as img:
+                fmt = "JPEG" if img.format == MULTI_PICTURE else img.format or ""
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    return fmt if fmt in FORMATS else None
+
+
+def _declared_types(upload: UploadedFile) -> list[str]:
+    """What the upload claims to be: its content type and its extension, each when it names a
+    type (a generic content type, no extension or an unknown one claims nothing)."""
+    claims = []
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in UNDECLARED:
+        claims.append(content_type)
+    name = (upload.name or "").rsplit("/", 1)[-1]
+    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    known = any(extension in names for names in EXTENSIONS.values())
+    guessed = mimetypes.guess_type(f"photo{extension}", strict=False)[0] if extension else None
+    if known or (guessed and guessed not in UNDECLARED):
+        claims.append(extension)
+    return claims
 
 
 def _strip(img: Image.Image, fmt: str) -> BytesIO:
