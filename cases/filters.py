@@ -12,12 +12,19 @@ from grids.models import Category
 
 
 class CaseFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
+    # distinct=False: these filters join nothing, so they cannot repeat a case, and the
+    # MultipleChoiceFilter's default SELECT DISTINCT over every column (the location too) made
+    # each queue page and its count sort the whole matching set.
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, distinct=False, label=_("状态")
+    )
     step = django_filters.ChoiceFilter(choices=Step.choices, label=_("当前环节"))
     timer_colour = django_filters.MultipleChoiceFilter(
-        choices=[c for c in TimerColour.choices if c[0]], label=_("计时灯")
+        choices=[c for c in TimerColour.choices if c[0]], distinct=False, label=_("计时灯")
     )
-    source = django_filters.MultipleChoiceFilter(choices=Source.choices, label=_("来源"))
+    source = django_filters.MultipleChoiceFilter(
+        choices=Source.choices, distinct=False, label=_("来源")
+    )
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("紧急程度"))
     kind = django_filters.ChoiceFilter(
         field_name="category__kind", choices=Category.Kind.choices, label=_("部件/事件")

@@ -211,6 +211,14 @@ class Case(models.Model):
                 name="case_timer_due_open",
                 condition=Q(status__in=OPEN) & Q(next_timer_change_at__isnull=False),
             ),
+            # The command centre's queues: counts per step and light, and each queue's page in
+            # deadline order, read from the open cases only (bench/RESULTS.md § Queue).
+            models.Index(
+                fields=["status", "timer_colour", "step_deadline"],
+                include=["pending"],
+                name="case_open_queue",
+                condition=Q(status__in=OPEN),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

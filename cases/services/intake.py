@@ -27,7 +27,7 @@ from cases.services.timers import step_restart
 from cases.workflow import Action, Source, Status
 from departments.calendar import work_calendar
 from departments.roles import Role
-from departments.selectors import user_scope
+from departments.selectors import Scope, user_scope
 from gridcity.errors import NotPermitted, ValidationFailed
 from gridcity.outbox import task_enqueue
 from grids.models import Category, Component
@@ -72,13 +72,16 @@ def case_report(
     reporter_name: str = "",
     reporter_phone: str = "",
     photos: Sequence[bytes] = (),
+    scope: Scope | None = None,
 ) -> Case:
     """Register a new case. Inspectors report what they found themselves; acceptors register
     reports from the public, hotlines, video and other systems (verified on site first where
-    the table says so). Suggestion, duplicate check and automation follow on a worker."""
+    the table says so). Suggestion, duplicate check and automation follow on a worker.
+    ``scope`` is the actor's scope when the caller already computed it for this request."""
     source = Source(source)
     now = clock.now()
-    scope = user_scope(user=actor, on=timezone.localdate(now))
+    if scope is None:
+        scope = user_scope(user=actor, on=timezone.localdate(now))
     role = workflow.acting_role(Action.REPORT, scope.roles)
     if role is None:
         raise NotPermitted(_("只有监督员和受理员可以上报案件。"), code="role_required")
@@ -127,7 +130,13 @@ def case_report(
         if step is not None:
             step_restart(case, step=step, now=now, calendar=work_calendar())
         try:
-            case.full_clean(exclude=["number", "grid", "location"], validate_unique=False)
+            # The CHECK constraints are left to the INSERT below: validating them here would
+            # cost a savepoint and a query each on every report.
+            case.full_clean(
+                exclude=["number", "grid", "location"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except DjangoValidationError as exc:
             raise ValidationFailed(
                 _("上报内容有误：%(errors)s")

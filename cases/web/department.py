@@ -38,7 +38,9 @@ def department_cases(request: HttpRequest) -> QuerySet[Case]:
         Q(lead_department_id__in=scope.department_ids)
         | Q(assisting_departments__in=scope.department_ids)
     ).values("pk")
-    return case_list_for_user(user=request.user).filter(pk__in=mine)
+    return case_list_for_user(user=request.user, scope=getattr(request, "scope", None)).filter(
+        pk__in=mine
+    )
 
 
 def _list_context(request: HttpRequest) -> dict[str, object]:
