@@ -123,6 +123,14 @@ def celery_worker(*, processes: int, queues: str = "") -> Iterator[subprocess.Po
 
 
 @contextmanager
+def celery_beat() -> Iterator[subprocess.Popen]:
+    """The scheduler as the Procfile runs it: the timer sweep and the outbox relay."""
+    command = [str(BIN / "celery"), "-A", "gridcity", "beat", "--loglevel", "WARNING"]
+    with (LOG_DIR / "bench-celery-beat.log").open("w") as log, _started(command, log) as proc:
+        yield proc
+
+
+@contextmanager
 def _started(command: list[str], log: object) -> Iterator[subprocess.Popen]:
     proc = subprocess.Popen(  # noqa: S603 - fixed arguments
         command, cwd=ROOT, env=_env(), stdout=log, stderr=subprocess.STDOUT
