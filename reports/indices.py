@@ -1,28 +1,28 @@
 """The evaluation indices (domain reference §6): periods, the pure rate function, the counts
-each rate divides (as filters on cases.facts.CaseFact), the dimensions they roll up by, and the
-one query that counts them all for a period and a dimension."""
+each rate divides (as filters on cases.facts.CaseFact) and the dimensions they roll up by. The
+statements that count them are in reports.counting."""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
-from operator import or_
+from functools import lru_cache, reduce
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.facts import CaseFact
 from cases.workflow import SOURCES_NEEDING_VERIFICATION, Source
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=2**16)  # a ranking of 10,000 units asks for 140,000 rates, mostly alike
 def rate(numerator: int, denominator: int) -> Decimal | None:
     """A percentage with two decimals, rounded half up (None when nothing is due)."""
     if not denominator:
@@ -289,6 +289,13 @@ DIMENSION_RATES: dict[str, tuple[str, ...]] = {
     ),
 }
 HEADLINE_RATES = ("filing", "dispatch", "closing", "on_time_closing", "rework", "extension")
+TREND_RATES = ("closing", "on_time_closing", "on_time_handling", "rework")
+
+
+def measures_of(rate_keys: Iterable[str]) -> tuple[str, ...]:
+    """The measures the given rates divide, in the order of MEASURES."""
+    wanted = {m for k in rate_keys for m in (RATE_BY_KEY[k].numerator, RATE_BY_KEY[k].denominator)}
+    return tuple(m for m in MEASURES if m in wanted)
 
 
 def rates_for(dimension: Dimension) -> list[RateDef]:
@@ -408,38 +415,3 @@ def unit_filter(dimension: Dimension, measure: str, key: str) -> Q:
     return reduce(
         lambda q, pair: q & Q(**{pair[0]: pair[1] or None}), zip(fields, parts, strict=True), Q()
     )
-
-
-def count_units(
-    facts: QuerySet[CaseFact], *, period: Period, dimension: Dimension, options: Options
-) -> dict[str, dict[str, int]]:
-    """Every measure of ``dimension`` for each unit, in one grouped query per key column set:
-    {unit key: {measure: count}}."""
-    by_fields: dict[tuple[str, ...], list[str]] = {}
-    for measure in dimension.measures:
-        fields = dimension.fields_for(measure)
-        if fields is not None:
-            by_fields.setdefault(fields, []).append(measure)
-    units: dict[str, dict[str, int]] = {}
-    for fields, measures in by_fields.items():
-        filters = {m: measure_q(m, period, options) for m in measures}
-        rows = (
-            facts.filter(reduce(or_, filters.values()))
-            .values(*fields)
-            .annotate(**{m: Count("pk", filter=q) for m, q in filters.items()})
-            .order_by()
-        )
-        if not fields:
-            rows = [
-                facts.filter(reduce(or_, filters.values())).aggregate(
-                    **{m: Count("pk", filter=q) for m, q in filters.items()}
-                )
-            ]
-        for row in rows:
-            if fields and all(row[f] is None for f in fields):
-                continue  # no person or department recorded (e.g. never dispatched)
-            key = unit_key(tuple(row[f] for f in fields))
-            counts = units.setdefault(key, dict.fromkeys(dimension.measures, 0))
-            for m in measures:
-                counts[m] = row[m]
-    return units

@@ -1,6 +1,6 @@
 """Reads of the reports app: the facts a reader may see (through departments' user_scope), a
-report table for a period and a dimension with scores and ranks, the trend, the heat map, and
-the cases behind any number."""
+report table for a period and a dimension with scores and ranks, the overview with its trend,
+the heat map, and the cases behind any number."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from departments.roles import Role
 from departments.selectors import Scope, user_scope
 from gridcity.errors import NotFound, NotPermitted
 from grids.models import Area, Category
+from reports.counting import Counts, count_periods, count_table
 from reports.indices import (
     AREA_DIMENSIONS,
     DIMENSIONS,
@@ -32,13 +33,13 @@ from reports.indices import (
     Options,
     Period,
     convention_text,
-    count_units,
     measure_q,
+    measures_of,
     periods_trend,
     rates_of,
     unit_filter,
 )
-from reports.models import GradeBand, ScoreScheme
+from reports.models import GradeBand, ScoreScheme, ScoreWeight
 
 REPORT_ROLES = frozenset(
     {
@@ -94,6 +95,10 @@ class Row:
 
 @dataclass
 class Report:
+    """A report table: a row per unit (scored and ranked where the dimension has a scheme) and
+    the total over all the reader's facts (under person dimensions, of the dimension's measures
+    only)."""
+
     period: Period
     dimension: Dimension
     convention: str
@@ -159,9 +164,9 @@ SCHEME_TARGET = {
 }
 
 
-def _score(row: Row, scheme: ScoreScheme, max_volume: int) -> Decimal | None:
+def _score(row: Row, scheme_weights: list[ScoreWeight], max_volume: int) -> Decimal | None:
     total, weights = Decimal(0), Decimal(0)
-    for weight in scheme.weights.all():
+    for weight in scheme_weights:
         if weight.rate == "volume":
             value: Decimal | None = (
                 Decimal(row.sample) * 100 / Decimal(max_volume) if max_volume else None
@@ -196,8 +201,9 @@ def rows_score(rows: list[Row], scheme: ScoreScheme, *, min_sample: int) -> None
         row.sample = row.counts.get(scheme.sample_measure, 0)
         row.ranked = row.sample >= min_sample
     max_volume = max((r.sample for r in rows), default=0)
+    scheme_weights = list(scheme.weights.all())  # once: .all() per row costs a queryset each
     for row in rows:
-        row.score = _score(row, scheme, max_volume)
+        row.score = _score(row, scheme_weights, max_volume)
         row.grade = grade_of(row.score, bands)
     ranked = sorted(
         (r for r in rows if r.ranked and r.score is not None), key=lambda r: (-r.score, r.label)
@@ -210,19 +216,25 @@ def rows_score(rows: list[Row], scheme: ScoreScheme, *, min_sample: int) -> None
 def report_build(
     *, facts: QuerySet[CaseFact], period: Period, dimension: Dimension, options: Options
 ) -> Report:
-    units = count_units(facts, period=period, dimension=dimension, options=options)
+    """The table of ``dimension`` for ``period``: its units and total from one statement."""
+    units, total = count_table(facts, period=period, dimension=dimension, options=options)
+    return _report(units=units, total=total, period=period, dimension=dimension, options=options)
+
+
+def _report(
+    *,
+    units: dict[str, Counts],
+    total: Counts,
+    period: Period,
+    dimension: Dimension,
+    options: Options,
+) -> Report:
     labels = _labels(dimension, list(units))
     rows = [
         Row(key=key, label=labels.get(key, key or "—"), counts=counts, rates=rates_of(counts))
         for key, counts in units.items()
     ]
-    city = (
-        units
-        if dimension.key == "city"
-        else count_units(facts, period=period, dimension=DIMENSIONS["city"], options=options)
-    )
-    total_counts = city.get("", dict.fromkeys(MEASURES, 0))
-    total = Row(key="", label=_("合计"), counts=total_counts, rates=rates_of(total_counts))
+    total_row = Row(key="", label=_("合计"), counts=total, rates=rates_of(total))
     scheme = None
     target = SCHEME_TARGET.get(dimension.key)
     if target is not None:
@@ -237,23 +249,64 @@ def report_build(
         dimension=dimension,
         convention=convention_text(options),
         rows=rows,
-        total=total,
+        total=total_row,
         scheme=scheme,
         min_sample=min_sample,
         measures=dimension.measures,
     )
 
 
+Trend = list[tuple[str, dict[str, Decimal | None]]]
+
+
+@dataclass
+class Overview:
+    """The overview page: the period's city-wide table and the trend leading to it."""
+
+    report: Report  # the city-wide (reader-wide) table of the period
+    trend: Trend  # only the rates asked for
+
+
+def overview_build(
+    *,
+    facts: QuerySet[CaseFact],
+    period: Period,
+    count: int,
+    rates: tuple[str, ...],
+    options: Options,
+) -> Overview:
+    """The city-wide (reader-wide) report of ``period`` and the trend of ``rates`` over the
+    ``count`` periods ending with it, from one statement: the period's own counts are the
+    trend's last, and the earlier periods count only what ``rates`` divide."""
+    periods = periods_trend(period, count)
+    wanted = measures_of(rates)
+    counted = count_periods(
+        facts,
+        periods=[(each, wanted) for each in periods[:-1]] + [(period, tuple(MEASURES))],
+        options=options,
+    )
+    report = _report(
+        units={"": dict(counted[-1])},
+        total=counted[-1],
+        period=period,
+        dimension=DIMENSIONS["city"],
+        options=options,
+    )
+    trend = [
+        (each.label, rates_of(counts, rates)) for each, counts in zip(periods, counted, strict=True)
+    ]
+    return Overview(report=report, trend=trend)
+
+
 def trend_build(
     *, facts: QuerySet[CaseFact], period: Period, count: int, options: Options
-) -> list[tuple[str, dict[str, Decimal | None]]]:
-    """The city-wide (reader-wide) rates for the ``count`` periods ending with ``period``."""
-    city = DIMENSIONS["city"]
-    found = []
-    for each in periods_trend(period, count):
-        counts = count_units(facts, period=each, dimension=city, options=options).get("", {})
-        found.append((each.label, rates_of(counts)))
-    return found
+) -> Trend:
+    """The city-wide (reader-wide) rates for the ``count`` periods ending with ``period``, from
+    one statement."""
+    periods = periods_trend(period, count)
+    every = tuple(MEASURES)
+    counted = count_periods(facts, periods=[(each, every) for each in periods], options=options)
+    return [(each.label, rates_of(counts)) for each, counts in zip(periods, counted, strict=True)]
 
 
 def heat_points(

@@ -29,6 +29,7 @@ from reports.indices import (
     PERSON_DIMENSIONS,
     RATE_BY_KEY,
     RATES,
+    TREND_RATES,
     Options,
     Period,
     PeriodKind,
@@ -42,13 +43,16 @@ from reports.selectors import (
     facts_for_scope,
     heat_grids,
     heat_points,
+    overview_build,
     report_build,
     report_scope,
-    trend_build,
     unit_label,
 )
 
 PAGE_SIZE = 50
+# Units per page of a ranking (10,000 grids would be 280,000 linked cells); ranks are computed
+# over all units before paging, and exports hold every unit.
+RANKING_PAGE_SIZE = 100
 TABLE_DIMENSIONS = (
     "department",
     *AREA_DIMENSIONS,
@@ -107,11 +111,14 @@ def _common(request: HttpRequest, period: Period) -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     options = Options.from_settings()
-    facts = request.report_facts  # type: ignore[attr-defined]
-    report = report_build(facts=facts, period=period, dimension=DIMENSIONS["city"], options=options)
-    trend = trend_build(
-        facts=facts, period=period, count=settings.GRIDCITY_REPORTS_TREND_PERIODS, options=options
+    overview = overview_build(
+        facts=request.report_facts,  # type: ignore[attr-defined]
+        period=period,
+        count=settings.GRIDCITY_REPORTS_TREND_PERIODS,
+        rates=TREND_RATES,
+        options=options,
     )
+    report, trend = overview.report, overview.trend
     chart = {
         "labels": [label for label, _rates in trend],
         "series": [
@@ -119,7 +126,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "name": str(RATE_BY_KEY[key].label),
                 "data": [float(r[key]) if r[key] is not None else None for _l, r in trend],
             }
-            for key in ("closing", "on_time_closing", "on_time_handling", "rework")
+            for key in TREND_RATES
         ],
     }
     headline = [(RATE_BY_KEY[k], report.total.rates[k]) for k in HEADLINE_RATES]
@@ -164,6 +171,7 @@ def table(request: HttpRequest, dimension: str) -> HttpResponse:
         {
             **_common(request, period),
             "report": report,
+            "page": Paginator(report.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page")),
             "convention": report.convention,
             "dimension": dim,
             "rates": rates,

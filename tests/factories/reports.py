@@ -21,13 +21,14 @@ Letters name the cases in the tests:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from random import Random
 from zoneinfo import ZoneInfo
 
 from cases import clock
 from cases.models import Case
 from cases.workflow import Source
-from tests.factories.cases import World, act, jpeg_bytes, report_case
+from tests.factories.cases import COMMUNITY, World, act, jpeg_bytes, report_case
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -216,3 +217,97 @@ def build_fortnight(world: World) -> dict[str, Case]:
         ],
     )
     return {name: Case.objects.get(pk=pk) for name, pk in ids.items()}
+
+
+# ---------------------------------------------------------------- random facts
+def random_facts(world: World, *, count: int, grids: int = 3, seed: int = 7) -> list[int]:
+    """``count`` cases whose evaluation facts are drawn at random from about a year around March
+    2026, spread over ``grids`` grid codes, departments and people, with steps left undone,
+    periods crossed and deadlines missed. Their event logs do not match (only the case rows are
+    copies of one real report): they are for checking that two ways of counting agree."""
+    from cases.facts import CaseFact
+
+    rng = Random(seed)
+    template = report_case(world)
+    copied = {
+        f.attname: getattr(template, f.attname)
+        for f in Case._meta.concrete_fields
+        if not f.primary_key
+    }
+    first = Case.objects.count()
+    cases = Case.objects.bulk_create(
+        [Case(**{**copied, "number": f"2099{first + i:08d}"}) for i in range(count)]
+    )
+    people = [world.inspector, world.other_inspector, world.acceptor, world.shift_leader]
+    departments = [world.sanitation.pk, world.street_office.pk, None]
+    start = at(1, 0) - timedelta(days=150)
+
+    def later(moment: datetime | None, *, chance: float, hours: float) -> datetime | None:
+        if moment is None or rng.random() > chance:
+            return None
+        return moment + timedelta(hours=rng.uniform(0, hours))
+
+    def person() -> int | None:
+        return rng.choice([*(p.pk for p in people), None])
+
+    facts = []
+    for case in cases:
+        code = f"{COMMUNITY}{rng.randrange(grids) + 1:03d}"
+        reported = start + timedelta(hours=rng.uniform(0, 300 * 24))
+        source = rng.choice(list(Source.values))
+        verified = later(reported, chance=0.3, hours=30)
+        accepted = later(verified or reported, chance=0.9, hours=40)
+        filed = later(accepted, chance=0.9, hours=20)
+        dispatched = later(filed, chance=0.9, hours=20)
+        deadline = later(dispatched, chance=1, hours=24 * 20)
+        handled = later(dispatched, chance=0.8, hours=24 * 25)
+        reinspected = later(handled, chance=0.8, hours=30)
+        closed = later(reinspected, chance=0.8, hours=24 * 10)
+        category = rng.choice([world.matter, world.component_category])
+        facts.append(
+            CaseFact(
+                case_id=case.pk,
+                number=case.number,
+                status="closed" if closed else "handling",
+                source=source,
+                category_id=category.pk,
+                category_kind=category.kind,
+                category_major=category.major_code,
+                category_code=category.code,
+                grid_id=world.grids[0].pk,
+                grid_code=code,
+                community_code=code[:12],
+                street_code=code[:9],
+                district_code=code[:6],
+                lead_department_id=rng.choice(departments) if dispatched else None,
+                location=case.location,
+                reporter_id=person(),
+                grid_inspector_id=person(),
+                verifier_id=person() if verified else None,
+                acceptor_id=person() if accepted else None,
+                filer_id=person() if filed else None,
+                dispatcher_id=person() if dispatched else None,
+                reinspector_id=person() if reinspected else None,
+                closer_id=person() if closed else None,
+                reported_at=reported,
+                verified_at=verified,
+                verified_on_time=rng.choice([True, False]) if verified else None,
+                accepted_at=accepted,
+                filed_at=filed,
+                voided_at=later(filed, chance=0.1, hours=100),
+                dispatched_at=dispatched,
+                handling_deadline=deadline,
+                handled_at=handled,
+                handled_on_time=rng.choice([True, False]) if handled else None,
+                reinspected_at=reinspected,
+                reinspected_on_time=rng.choice([True, False]) if reinspected else None,
+                closed_at=closed,
+                outcome=rng.choice(["on_time", "overdue"]) if closed else "",
+                suspended=rng.random() < 0.1,
+                rework_count=rng.choice([0, 0, 0, 1, 2]),
+                extension_count=rng.choice([0, 0, 1]),
+                sendback_count=rng.choice([0, 0, 1]),
+            )
+        )
+    CaseFact.objects.bulk_create(facts)
+    return [case.pk for case in cases]

@@ -13,12 +13,12 @@ from cases.facts import CaseFact, facts_differences
 from departments.models import Person
 from departments.roles import Role
 from grids.models import Area
+from reports.counting import count_units
 from reports.indices import (
     DIMENSIONS,
     MEASURES,
     Options,
     Period,
-    count_units,
     period_of,
     rate,
     rates_of,
