@@ -97,6 +97,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=5
 )
+# PostgreSQL's JIT compiles any statement whose estimated cost passes jit_above_cost before it
+# runs it: for the reports' wide FILTER aggregates over millions of facts and for vector tiles
+# that took 0.1–15 s against milliseconds of execution (bench/RESULTS.md). The platform's
+# statements are short and repeated, so JIT never pays; it is off for every connection.
+DATABASES["default"]["OPTIONS"]["options"] = env("DATABASE_SESSION_OPTIONS", default="-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -413,6 +418,8 @@ GRIDCITY_REPORTS_PERIOD_CONVENTION = env("GRIDCITY_REPORTS_PERIOD_CONVENTION", d
 GRIDCITY_REPORTS_EXCLUDE_SUSPENDED = env.bool("GRIDCITY_REPORTS_EXCLUDE_SUSPENDED", default=True)
 # A unit is ranked only with at least this many cases in its score's sample.
 GRIDCITY_REPORTS_MIN_SAMPLE = env.int("GRIDCITY_REPORTS_MIN_SAMPLE", default=30)
+# Rendered component vector tiles are cached under the data version (grids.tiles).
+GRIDCITY_TILE_CACHE_SECONDS = env.int("GRIDCITY_TILE_CACHE_SECONDS", default=86_400)
 # How many periods the trend charts show.
 GRIDCITY_REPORTS_TREND_PERIODS = env.int("GRIDCITY_REPORTS_TREND_PERIODS", default=8)
 # Exported files, under MEDIA_ROOT, served only to their owner.

@@ -388,5 +388,81 @@ class Component(models.Model):
         return f"{self.identifier} {self.name}"
 
 
+class ClusterCell(models.Model):
+    """A square Web Mercator cell of a cluster level, as the component clusters count them."""
+
+    level = models.PositiveSmallIntegerField(
+        _("层级"), help_text=_("Cells are 2^-level of the Web Mercator world's width wide.")
+    )
+    cell_x = models.IntegerField(_("列"), help_text=_("floor(x / cell width), x in EPSG:3857."))
+    cell_y = models.IntegerField(_("行"), help_text=_("floor(y / cell width), y in EPSG:3857."))
+
+    class Meta:
+        abstract = True
+
+
+class ComponentCluster(ClusterCell):
+    """The components whose point on surface lies in one cell: how many, the sums of their
+    coordinates and their commonest category. The clusters of the component tiles, precomputed
+    at every cell level, so a cluster tile reads the cells under it instead of binning every
+    component under it. Derived data, kept in step with grids_component by database triggers
+    (migration 0005) on every write path."""
+
+    pk = models.CompositePrimaryKey("level", "cell_x", "cell_y")
+    count = models.IntegerField(_("数量"))
+    sum_x = models.FloatField(_("x 之和"))
+    sum_y = models.FloatField(_("y 之和"))
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("最多的类型"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        help_text=_("The lowest category id among the commonest."),
+    )
+
+    class Meta:
+        verbose_name = _("部件聚合")
+        verbose_name_plural = _("部件聚合")
+
+
+class ComponentClusterCategory(ClusterCell):
+    """How many of a cell's components are of one category: what the cell's commonest category
+    is worked out from when components come and go. Kept by the same triggers."""
+
+    pk = models.CompositePrimaryKey("level", "cell_x", "cell_y", "category")
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("部件类型"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    count = models.IntegerField(_("数量"))
+
+    class Meta:
+        verbose_name = _("部件聚合类型")
+        verbose_name_plural = _("部件聚合类型")
+
+
+class TileVersion(models.Model):
+    """The version of a tile layer's data: a new random value at every write that changes what
+    the layer draws (set by the same triggers), so tiles cached under it are never stale and
+    two databases sharing one cache never collide."""
+
+    layer = models.CharField(_("图层"), max_length=32, primary_key=True)
+    version = models.UUIDField(_("版本"))
+
+    class Meta:
+        verbose_name = _("瓦片数据版本")
+        verbose_name_plural = _("瓦片数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.layer} {self.version}"
+
+
 # Importable by path, for the API schema's enum names (settings.SPECTACULAR_SETTINGS).
 CategoryKind = Category.Kind

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, viewsets
@@ -95,22 +96,32 @@ class VectorTileRenderer(renderers.BaseRenderer):
 
 
 class TileView(APIView):
-    """One z/x/y tile of a layer, as produced by PostGIS ST_AsMVT."""
+    """One z/x/y tile of a layer, as produced by PostGIS ST_AsMVT. Tiles of a layer with a data
+    version carry it as their ETag: a browser revalidating a tile it holds gets a 304 for the
+    price of one query, and the server renders each version of a tile once (Django's cache)."""
 
     renderer_classes = [VectorTileRenderer, renderers.JSONRenderer]
     layer = ""
 
     @extend_schema(
-        responses={(200, tiles.MVT_CONTENT_TYPE): OpenApiTypes.BINARY},
+        responses={(200, tiles.MVT_CONTENT_TYPE): OpenApiTypes.BINARY, 304: None},
         description="Mapbox vector tile (z/x/y, Web Mercator). Grids below the grid zoom come as "
-        "community outlines; components below the component zoom as clusters with a count.",
+        "community outlines; components below the component zoom as clusters with a count. "
+        "Component tiles carry an ETag and answer If-None-Match with 304 Not Modified.",
     )
     def get(self, request: Request, z: int, x: int, y: int) -> HttpResponse:
         if not tiles.tile_exists(z=z, x=x, y=y):
             raise NotFound("tile out of range")
-        body = tiles.LAYERS[self.layer](z=z, x=x, y=y)
-        response = HttpResponse(body, content_type=tiles.MVT_CONTENT_TYPE)
+        version = tiles.tile_version(layer=self.layer)
+        etag = f'"{version}"' if version else None
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            body = tiles.tile_render(layer=self.layer, z=z, x=x, y=y, version=version)
+            response = HttpResponse(body, content_type=tiles.MVT_CONTENT_TYPE)
+        # Signed-in users only, so private: a shared proxy must not hand tiles to anyone else.
         response["Cache-Control"] = "private, max-age=60"
+        if etag:
+            response["ETag"] = etag
         return response
 
 
