@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from cases import services
 
@@ -17,7 +18,14 @@ def notify_case_event(event_id: int) -> None:
     services.case_event_notify(event_id=event_id)
 
 
-@shared_task(name="cases.tasks.notify_case_events")
+@shared_task(
+    name="cases.tasks.notify_case_events",
+    # Cut off by the soft time limit (a slow database): run again; the events already notified
+    # add nothing the second time (per-event dedupe keys).
+    autoretry_for=(SoftTimeLimitExceeded,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def notify_case_events(event_ids: list[int]) -> None:
     services.case_events_notify(event_ids=event_ids)
 

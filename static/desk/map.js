@@ -47,8 +47,11 @@
   function loadCases() {
     var url = desk.getAttribute("data-map-url") + window.location.search;
     return fetch(url, { credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
+      // A busy or restarting server may answer an error page: keep the markers shown and let
+      // the next refresh try again rather than fail on HTML.
+      .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
+        if (!data) { return; }
         cluster.clearLayers();
         var markers = data.features.map(function (feature) {
           var c = feature.geometry.coordinates;

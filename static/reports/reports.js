@@ -74,8 +74,9 @@
     var url = box.getAttribute("data-status-url");
     var poll = function () {
       fetch(url, { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
+        .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (s) {
+          if (!s) { window.setTimeout(poll, 3000); return; } // an error page: ask again later
           document.getElementById("export-progress").value = s.progress;
           document.getElementById("export-state").textContent =
             s.state_label + (s.error ? "：" + s.error : "");

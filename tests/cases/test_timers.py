@@ -124,7 +124,8 @@ def test_one_batch_writes_each_case_its_own_events_in_sequence(world, settings):
     assert facts_differences() == []
 
 
-def test_sweep_queues_one_notice_task_per_batch_naming_each_event_once(world):
+def test_sweep_queues_few_notice_tasks_naming_each_event_once(world, monkeypatch):
+    monkeypatch.setattr("cases.services._core.NOTICE_EVENTS_PER_TASK", 3)
     with clock.played_at(MONDAY_9):
         cases = [report_case(world, location=world.point(dx=0.1 + i * 0.2)) for i in range(3)]
     OutboxTask.objects.all().delete()
@@ -136,7 +137,8 @@ def test_sweep_queues_one_notice_task_per_batch_naming_each_event_once(world):
     )
     queued = OutboxTask.objects.filter(task="cases.tasks.notify_case_events").order_by("pk")
     assert len(events) == 6
-    assert [len(row.kwargs["event_ids"]) for row in queued] == [4, 2]  # two batches
+    # Two sweep batches (4 and 2 events), their notices in tasks of at most 3 events.
+    assert [len(row.kwargs["event_ids"]) for row in queued] == [3, 1, 2]
     assert sorted(pk for row in queued for pk in row.kwargs["event_ids"]) == sorted(
         e.pk for e in events
     )
