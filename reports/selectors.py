@@ -298,17 +298,6 @@ def overview_build(
     return Overview(report=report, trend=trend)
 
 
-def trend_build(
-    *, facts: QuerySet[CaseFact], period: Period, count: int, options: Options
-) -> Trend:
-    """The city-wide (reader-wide) rates for the ``count`` periods ending with ``period``, from
-    one statement."""
-    periods = periods_trend(period, count)
-    every = tuple(MEASURES)
-    counted = count_periods(facts, periods=[(each, every) for each in periods], options=options)
-    return [(each.label, rates_of(counts)) for each, counts in zip(periods, counted, strict=True)]
-
-
 def heat_points(
     *, facts: QuerySet[CaseFact], period: Period, cell: float = 0.0005
 ) -> list[tuple[float, float, int]]:

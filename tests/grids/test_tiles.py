@@ -303,7 +303,7 @@ def test_a_tile_costs_one_statement_once_rendered(city: str, api: APIClient) -> 
         cached = _statements(api, url)[1]
         not_modified, revalidated = _statements(api, url, HTTP_IF_NONE_MATCH=first["ETag"])
 
-        assert len(rendered) == 3  # the data version, set_config (no JIT, no workers), the tile
+        assert len(rendered) == 3  # the data version, set_config (no parallel workers), the tile
         assert "grids_tileversion" in rendered[0] and "ST_AsMVT" in rendered[2]
         assert cached == revalidated == rendered[:1]
         assert not_modified.status_code == 304

@@ -17,6 +17,7 @@ from reports.counting import _range_fields, count_periods, count_table, window_q
 from reports.indices import (
     DIMENSIONS,
     MEASURES,
+    TREND_RATES,
     Options,
     Period,
     measure_q,
@@ -26,7 +27,7 @@ from reports.indices import (
     unit_filter,
     unit_key,
 )
-from reports.selectors import trend_build
+from reports.selectors import overview_build
 from tests.factories.cases import COMMUNITY
 from tests.factories.reports import at, random_facts
 
@@ -115,13 +116,16 @@ def test_periods_may_count_different_measures(facts):
     assert counted[-1] == one_by_one(facts, periods[-1], options)
 
 
-def test_trend_build_gives_each_periods_rates(facts):
+def test_overview_trend_gives_each_periods_rates(facts):
     options = OPTION_SETS[0]
 
-    trend = trend_build(facts=facts, period=PERIODS[1], count=8, options=options)
+    overview = overview_build(
+        facts=facts, period=PERIODS[1], count=8, rates=TREND_RATES, options=options
+    )
 
-    assert trend == [
-        (p.label, rates_of(one_by_one(facts, p, options))) for p in periods_trend(PERIODS[1], 8)
+    assert overview.trend == [
+        (p.label, rates_of(one_by_one(facts, p, options), TREND_RATES))
+        for p in periods_trend(PERIODS[1], 8)
     ]
 
 
