@@ -91,16 +91,21 @@ def may_see_contact(scope: Scope) -> bool:
 
 
 def case_photo_get_for_user(
-    *, user: AbstractBaseUser | AnonymousUser, case_id: int, photo_id: int
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    photo_id: int,
+    case_id: int | None = None,
+    scope: Scope | None = None,
 ) -> CasePhoto:
-    """A photo of a case the user may see, or NotFound (missing, of another case, out of scope)."""
-    photo = (
-        CasePhoto.objects.filter(
-            pk=photo_id, case_id=case_id, case__in=case_list_for_user(user=user).values("pk")
-        )
-        .only("image", "thumbnail", "content_type")
-        .first()
+    """A photo of a case the user may see (of case ``case_id`` when given), or NotFound
+    (missing, of another case, out of scope). The one way every page and the API reach a
+    photo's file."""
+    photos = CasePhoto.objects.filter(
+        pk=photo_id, case__in=case_list_for_user(user=user, scope=scope).values("pk")
     )
+    if case_id is not None:
+        photos = photos.filter(case_id=case_id)
+    photo = photos.only("image", "thumbnail", "content_type").first()
     if photo is None:
         raise NotFound(_("照片不存在或不在您的权限范围内。"), code="photo_not_found")
     return photo

@@ -22,7 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import clock
 from cases.filters import CaseFilter
 from cases.models import Case, CaseEvent, CasePhoto, TimerColour
-from cases.selectors import case_get_for_user, case_list_for_user, may_see_contact, scope_for
+from cases.selectors import (
+    case_get_for_user,
+    case_photo_get_for_user,
+    may_see_contact,
+    scope_for,
+)
 from cases.services import (
     ACTION_SERVICES,
     authorise,
@@ -364,13 +369,12 @@ def action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def photo_view(request: HttpRequest, pk: int, thumb: bool = False) -> FileResponse:
     """A case photo for whoever may see its case (media is not served to everyone)."""
-    photo = (
-        CasePhoto.objects.filter(pk=pk, case__in=case_list_for_user(user=request.user).values("pk"))
-        .only("image", "thumbnail", "content_type")
-        .first()
-    )
-    if photo is None:
-        raise PermissionDenied(_("照片不存在或不在您的权限范围内。"))
+    try:
+        photo = case_photo_get_for_user(
+            user=request.user, photo_id=pk, scope=getattr(request, "scope", None)
+        )
+    except NotFound as exc:
+        raise PermissionDenied(exc.message) from exc
     field = photo.thumbnail if thumb and photo.thumbnail else photo.image
     return FileResponse(field.open("rb"), content_type=photo.content_type or "image/jpeg")
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import services
 from cases.models import Urgency
+from cases.selectors import case_photo_get_for_user
 from cases.web.mobile_forms import MyReportFilter, TaskAnswerForm
 from cases.web.mobile_selectors import (
     inspector_report_list,
@@ -33,7 +34,6 @@ from cases.web.mobile_selectors import (
     inspector_task_list,
     is_inspector,
     patrol_grid_list,
-    photo_get_for_user,
     point_info,
     report_category_list,
 )
@@ -276,7 +276,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 def photo(request: HttpRequest, photo_id: int) -> FileResponse:
     """A case photo (its thumbnail unless ?full=1) for a person who may see the case."""
     try:
-        found = photo_get_for_user(user=request.user, photo_id=photo_id)
+        found = case_photo_get_for_user(user=request.user, photo_id=photo_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     image = found.image if request.GET.get("full") or not found.thumbnail else found.thumbnail

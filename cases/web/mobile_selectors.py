@@ -83,18 +83,6 @@ def inspector_task_get(*, user: AbstractBaseUser | AnonymousUser, case_id: int) 
     return Task(case=case, actions=actions, photos=list(case.photos.all()))
 
 
-def photo_get_for_user(*, user: AbstractBaseUser | AnonymousUser, photo_id: int) -> CasePhoto:
-    """A photo of a case the person may see."""
-    photo = (
-        CasePhoto.objects.filter(pk=photo_id, case__in=case_list_for_user(user=user))
-        .select_related("case")
-        .first()
-    )
-    if photo is None:
-        raise NotFound(_("照片不存在或不在您的权限范围内。"), code="photo_not_found")
-    return photo
-
-
 def patrol_grid_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Grid]:
     """The grids the person patrols today (drawn highlighted on the map)."""
     scope = scope_for(user)
