@@ -19,30 +19,14 @@ def file_batch(count: int, marker: str) -> list[int]:
     """`count` new reported cases (as the filing floor writes them), returning their ids."""
     from django.utils import timezone
 
-    from bench.filing import FLOOR_SQL, filings
+    from bench.filing import filings, floor_counter, floor_file
 
     day = timezone.localdate()
     items = filings(count, seed=int(time.time()) % 10_000)
     with harness.floor_connection() as conn:
-        conn.execute(
-            "INSERT INTO cases_casenumbercounter (year, last_serial) VALUES (%s, 0)"
-            " ON CONFLICT DO NOTHING",
-            [day.year],
-        )
+        floor_counter(conn, day)
         for item in items:
-            conn.execute(
-                FLOOR_SQL,
-                {
-                    "lon": item.lon,
-                    "lat": item.lat,
-                    "day": day,
-                    "year": str(day.year),
-                    "category": item.category_id,
-                    "description": marker,
-                    "user": item.user_id,
-                    "sha": "0" * 64,
-                },
-            )
+            floor_file(conn, item, day=day, description=marker, sha="0" * 64)
         return [
             row[0]
             for row in conn.execute(

@@ -18,11 +18,12 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
 
 from bench import harness
 
+DESCRIPTION = "路面有暴露垃圾，影响通行（基准测试）"
 CATEGORY_CODES = ("06010", "06011", "06001", "09001", "09004", "07001")  # common matters
 
 
@@ -98,7 +99,7 @@ def requests_for(items: list[Filing], photo: bytes) -> list[bytes]:
             {
                 "source": "inspector",
                 "category": str(item.category_id),
-                "description": "路面有暴露垃圾，影响通行（基准测试）",
+                "description": DESCRIPTION,
                 "lon": f"{item.lon:.7f}",
                 "lat": f"{item.lat:.7f}",
             },
@@ -141,6 +142,32 @@ SELECT e.case_id, e.id, 'report', 'cases/photos/floor.jpg', '', 'image/jpeg', 32
 """
 
 
+def floor_counter(conn: object, day: date) -> None:
+    """The year's number counter row, which FLOOR_SQL only updates."""
+    conn.execute(  # type: ignore[attr-defined]
+        "INSERT INTO cases_casenumbercounter (year, last_serial) VALUES (%s, 0)"
+        " ON CONFLICT DO NOTHING",
+        [day.year],
+    )
+
+
+def floor_file(conn: object, item: Filing, *, day: date, description: str, sha: str) -> None:
+    """One report filed the floor's way: FLOOR_SQL, one statement."""
+    conn.execute(  # type: ignore[attr-defined]
+        FLOOR_SQL,
+        {
+            "lon": item.lon,
+            "lat": item.lat,
+            "day": day,
+            "year": str(day.year),
+            "category": item.category_id,
+            "description": description,
+            "user": item.user_id,
+            "sha": sha,
+        },
+    )
+
+
 def floor_load(
     name: str, items: list[Filing], *, clients: int, duration: float, sha: str
 ) -> harness.Stats:
@@ -156,29 +183,13 @@ def floor_load(
 
     def client() -> None:
         with harness.floor_connection() as conn:
-            conn.execute(
-                "INSERT INTO cases_casenumbercounter (year, last_serial) VALUES (%s, 0)"
-                " ON CONFLICT DO NOTHING",
-                [day.year],
-            )
+            floor_counter(conn, day)
             while time.perf_counter() < stop_at:
                 with lock:
                     item = items[next(counter) % len(items)]
                 t = time.perf_counter()
                 try:
-                    conn.execute(
-                        FLOOR_SQL,
-                        {
-                            "lon": item.lon,
-                            "lat": item.lat,
-                            "day": day,
-                            "year": str(day.year),
-                            "category": item.category_id,
-                            "description": "路面有暴露垃圾，影响通行（基准测试）",
-                            "user": item.user_id,
-                            "sha": sha,
-                        },
-                    )
+                    floor_file(conn, item, day=day, description=DESCRIPTION, sha=sha)
                 except Exception:
                     errors[0] += 1
                     continue

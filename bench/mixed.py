@@ -399,10 +399,8 @@ def summary(outcome: Outcome) -> list[Any]:
     for kind, tally in outcome.tallies.items():
         stats = Stats(f"mixed: {kind}", tally.latencies, outcome.wall, errors=tally.errors)
         stats.extra["statuses"] = tally.statuses
-        late = sorted(tally.lateness)
-        stats.extra["late_p95_ms"] = (
-            round(late[int(0.95 * (len(late) - 1))] * 1000, 1) if late else 0
-        )
+        late = Stats(f"mixed: {kind} lateness", tally.lateness, outcome.wall)
+        stats.extra["late_p95_ms"] = round(late.pct(0.95) * 1000, 1) if tally.lateness else 0
         if tally.sample_error:
             stats.extra["sample_error"] = tally.sample_error
         rows.append(stats)
