@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, process_env, start_worker, stop, wait_for
+from tests.conftest import process_env, start_worker, stop, wait_for
+from tests.processes import start_web
 
 
 @pytest.mark.django_db
@@ -46,43 +44,24 @@ def test_healthz_names_unapplied_migrations(client, celery_worker, monkeypatch):
 def test_healthz_turns_503_when_redis_stops_and_200_when_it_returns(private_redis, tmp_path):
     env = process_env(REDIS_URL=private_redis.url, GRIDCITY_HEALTH_TIMEOUT="1")
     worker = start_worker(env, name="outage", log=tmp_path / "worker.log")
-    port = free_port()
-    web = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "gridcity.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--timeout",
-            "30",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=(tmp_path / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/healthz"
-
-    def status() -> int:
-        try:
-            return requests.get(url, timeout=10).status_code
-        except requests.RequestException:
-            return 0
-
     try:
-        wait_for(lambda: status() == 200, timeout=60, what="healthz 200 with every service up")
+        with start_web(env, log=tmp_path / "web.log", workers=1) as web:
+            url = f"{web.base}/healthz"
 
-        private_redis("stop")
-        down = requests.get(url, timeout=10)
+            def status() -> int:
+                try:
+                    return requests.get(url, timeout=10).status_code
+                except requests.RequestException:
+                    return 0
 
-        private_redis("start")
-        wait_for(lambda: status() == 200, timeout=60, what="healthz 200 after Redis returned")
+            wait_for(lambda: status() == 200, timeout=60, what="healthz 200 with every service up")
+
+            private_redis("stop")
+            down = requests.get(url, timeout=10)
+
+            private_redis("start")
+            wait_for(lambda: status() == 200, timeout=60, what="healthz 200 after Redis returned")
     finally:
-        stop(web)
         stop(worker)
     assert down.status_code == 503
     assert "redis" in down.json()["failing"]

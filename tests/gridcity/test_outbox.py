@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,7 +13,8 @@ from django.db import connection
 from gridcity.models import Heartbeat, OutboxTask
 from gridcity.outbox import outbox_relay, task_enqueue
 from gridcity.tasks import record_heartbeat
-from tests.conftest import ROOT, free_port, process_env, start_worker, stop, wait_for
+from tests.conftest import process_env, start_worker, stop, wait_for
+from tests.processes import api_headers, login, start_celery, start_web
 
 
 @pytest.mark.django_db(transaction=True)
@@ -86,49 +85,34 @@ def test_outbox_broker_down_answers_requests_and_sends_the_work_when_it_returns(
         GRIDCITY_OUTBOX_GRACE_SECONDS="0",
     )
     worker = start_worker(env, name="outbox", log=tmp_path / "worker.log")
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "gridcity", "beat", "--loglevel=INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=(tmp_path / "beat.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    port = free_port()
-    web = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "gridcity.wsgi", "-b", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=(tmp_path / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    beat = start_celery(env, "beat", log=tmp_path / "beat.log")
     session = requests.Session()
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _up(session, base), timeout=60, what="gunicorn to answer")
-        _login(session, base, admin.username, "pw-ops-12345")
+        with start_web(env, log=tmp_path / "web.log") as web:
+            base = web.base
+            login(session, base, admin.username, "pw-ops-12345")
 
-        private_redis("stop")
-        answers = [
-            session.post(
-                f"{base}/api/v1/system/heartbeats/",
-                headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base},
-                timeout=20,
+            private_redis("stop")
+            answers = [
+                session.post(
+                    f"{base}/api/v1/system/heartbeats/",
+                    headers=api_headers(session, base),
+                    timeout=20,
+                )
+                for _ in range(3)
+            ]
+            waiting = list(OutboxTask.objects.filter(sent_at__isnull=True))
+            time.sleep(2)  # beat keeps failing to reach the broker meanwhile
+            still_waiting = OutboxTask.objects.filter(sent_at__isnull=True).count()
+
+            private_redis("start")
+            ids = [answer.json()["id"] for answer in answers]
+            wait_for(
+                lambda: Heartbeat.objects.filter(pk__in=ids, ran_at__isnull=False).count() == 3,
+                timeout=90,
+                what="the relay to send the waiting work once Redis returned",
             )
-            for _ in range(3)
-        ]
-        waiting = list(OutboxTask.objects.filter(sent_at__isnull=True))
-        time.sleep(2)  # beat keeps failing to reach the broker meanwhile
-        still_waiting = OutboxTask.objects.filter(sent_at__isnull=True).count()
-
-        private_redis("start")
-        ids = [answer.json()["id"] for answer in answers]
-        wait_for(
-            lambda: Heartbeat.objects.filter(pk__in=ids, ran_at__isnull=False).count() == 3,
-            timeout=90,
-            what="the relay to send the waiting work once Redis returned",
-        )
     finally:
-        stop(web)
         stop(beat)
         stop(worker)
 
@@ -138,28 +122,6 @@ def test_outbox_broker_down_answers_requests_and_sends_the_work_when_it_returns(
     assert still_waiting == 3
     sent = OutboxTask.objects.filter(kwargs__heartbeat_id__in=ids)
     assert sent.filter(sent_at__isnull=True).count() == 0
-
-
-def _up(session: requests.Session, base: str) -> bool:
-    try:
-        return session.get(f"{base}/accounts/login/", timeout=10).status_code == 200
-    except requests.RequestException:  # not listening yet, or still starting its worker
-        return False
-
-
-def _login(session: requests.Session, base: str, username: str, password: str) -> None:
-    session.get(f"{base}/accounts/login/", timeout=10)
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": base},
-        timeout=10,
-    )
-    assert response.ok and "sessionid" in session.cookies
 
 
 @pytest.mark.django_db(transaction=True)

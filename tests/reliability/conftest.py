@@ -12,17 +12,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
-import requests
 
-from tests.conftest import ROOT, free_port, stop, wait_for
-
-PASSWORD = "pw-test-123"  # tests.factories.departments.UserFactory's password
+from tests.conftest import ROOT, free_port
+from tests.processes import child_env
 
 
 def _postgres_bin() -> Path:
@@ -130,16 +127,6 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def child_env(**overrides: str) -> dict[str, str]:
-    """The environment of a platform process started by a test (tests.settings, unbuffered)."""
-    env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="tests.settings", PYTHONUNBUFFERED="1")
-    env.update(overrides)
-    if "REDIS_URL" in overrides:
-        env["TEST_REDIS_URL"] = overrides["REDIS_URL"]
-    return env
-
-
 def django_run(env: dict[str, str], *command: str) -> str:
     """A manage.py command in its own process against `env`'s database; returns its output."""
     done = subprocess.run(  # noqa: S603
@@ -177,71 +164,6 @@ def django_script(env: dict[str, str], code: str) -> object:
     return json.loads(line.removeprefix("RESULT="))
 
 
-@dataclass
-class Web:
-    proc: subprocess.Popen[bytes]
-    base: str
-    log: Path
-
-
-@contextmanager
-def start_web(
-    env: dict[str, str], *, log: Path, workers: int = 2, threads: int = 4
-) -> Iterator[Web]:
-    """gunicorn serving the platform, yielded once it answers the login page."""
-    port = free_port()
-    proc = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "gridcity.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env=child_env(**env),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    web = Web(proc=proc, base=f"http://127.0.0.1:{port}", log=log)
-
-    def answers() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            return requests.get(f"{web.base}/accounts/login/", timeout=10).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(answers, timeout=90, what="gunicorn to answer")
-        yield web
-    finally:
-        stop(proc)
-
-
-def start_celery(
-    env: dict[str, str], *what: str, log: Path, settings_module: str = "tests.settings"
-) -> subprocess.Popen[bytes]:
-    """`celery -A gridcity <what>` in a session of its own, so that the whole process tree
-    (a prefork worker's children too) can be killed at once."""
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "gridcity", *what, "--loglevel=INFO"],
-        cwd=ROOT,
-        env=child_env(**{**env, "DJANGO_SETTINGS_MODULE": settings_module}),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL to the process and every child it started: no warm shutdown, no goodbye."""
     try:
@@ -249,23 +171,3 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     except ProcessLookupError:
         return
     proc.wait(timeout=30)
-
-
-def login(session: requests.Session, base: str, username: str, password: str = PASSWORD) -> None:
-    """Logs in through the real form, as a browser does."""
-    session.get(f"{base}/accounts/login/", timeout=30)
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": base},
-        timeout=30,
-    )
-    assert response.ok and "sessionid" in session.cookies, response.status_code
-
-
-def api_headers(session: requests.Session, base: str, **extra: str) -> dict[str, str]:
-    return {"X-CSRFToken": session.cookies["csrftoken"], "Referer": base, **extra}

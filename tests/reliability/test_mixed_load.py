@@ -14,7 +14,7 @@ import pytest
 from bench import mixed
 from tests.conftest import process_env, stop
 from tests.factories.cases import build_world, jpeg_bytes
-from tests.reliability.conftest import start_celery, start_web
+from tests.processes import start_celery, start_web
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 

@@ -14,7 +14,8 @@ import requests
 
 from tests.conftest import wait_for
 from tests.factories.cases import jpeg_bytes
-from tests.reliability.conftest import api_headers, django_script, login, start_web
+from tests.processes import api_headers, login, start_web
+from tests.reliability.conftest import django_script
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 

@@ -17,7 +17,7 @@ from departments.models import Notice
 from gridcity.models import OutboxTask
 from tests.conftest import process_env, stop, wait_for
 from tests.factories.cases import build_world, jpeg_bytes
-from tests.reliability.conftest import api_headers, login, start_celery, start_web
+from tests.processes import api_headers, login, start_celery, start_web
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 

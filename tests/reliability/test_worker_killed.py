@@ -16,7 +16,8 @@ from cases.models import Case, CaseEvent
 from cases.workflow import SystemEvent
 from tests.conftest import process_env, stop, wait_for
 from tests.factories.cases import build_world, jpeg_bytes
-from tests.reliability.conftest import api_headers, kill_tree, login, start_celery, start_web
+from tests.processes import api_headers, login, start_celery, start_web
+from tests.reliability.conftest import kill_tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 
