@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext_lazy as _
 
 from cases.workflow import OPEN_STATUSES, Action, Pending, Source, Status, Step, SystemEvent
@@ -330,6 +331,13 @@ class CasePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage} {self.pk}"
+
+    def served(self, *, thumbnail: bool) -> tuple[FieldFile, str]:
+        """The file to send and its content type: the thumbnail when asked for and made (always
+        a JPEG, whatever the photo's own type), else the photo."""
+        if thumbnail and self.thumbnail:
+            return self.thumbnail, "image/jpeg"
+        return self.image, self.content_type or "image/jpeg"
 
 
 class CaseNumberCounter(models.Model):

@@ -213,10 +213,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def photo(self, request: Request, pk: str, photo_id: str, **kwargs: Any) -> FileResponse:
         """A photo of a case the user may see: through here, never from MEDIA_ROOT directly."""
         photo = case_photo_get_for_user(user=request.user, case_id=int(pk), photo_id=int(photo_id))
-        thumbnail = request.query_params.get("size") == "thumbnail" and photo.thumbnail
-        field = photo.thumbnail if thumbnail else photo.image
-        # Thumbnails are always JPEG, whatever the photo's own type.
-        content_type = "image/jpeg" if thumbnail else photo.content_type or "image/jpeg"
+        thumbnail = request.query_params.get("size") == "thumbnail"
+        field, content_type = photo.served(thumbnail=thumbnail)
         response = FileResponse(field.open("rb"), content_type=content_type)
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -375,8 +375,8 @@ def photo_view(request: HttpRequest, pk: int, thumb: bool = False) -> FileRespon
         )
     except NotFound as exc:
         raise PermissionDenied(exc.message) from exc
-    field = photo.thumbnail if thumb and photo.thumbnail else photo.image
-    return FileResponse(field.open("rb"), content_type=photo.content_type or "image/jpeg")
+    field, content_type = photo.served(thumbnail=thumb)
+    return FileResponse(field.open("rb"), content_type=content_type)
 
 
 def changes_view(request: HttpRequest, cases: QuerySet[Case]) -> JsonResponse:

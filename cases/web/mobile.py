@@ -279,8 +279,8 @@ def photo(request: HttpRequest, photo_id: int) -> FileResponse:
         found = case_photo_get_for_user(user=request.user, photo_id=photo_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    image = found.image if request.GET.get("full") or not found.thumbnail else found.thumbnail
-    response = FileResponse(image.open("rb"), content_type=found.content_type or "image/jpeg")
+    image, content_type = found.served(thumbnail=not request.GET.get("full"))
+    response = FileResponse(image.open("rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -332,3 +332,32 @@ def test_photo_refused_over_the_api_stores_nothing(world, data, code):
     assert response.json()["code"] == code
     assert response.json()["message"].startswith("第 1 张照片")
     assert (Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_thumbnail_of_a_png_photo_is_served_as_the_jpeg_it_is(world):
+    """Thumbnails are JPEG whatever the photo's type: the phone page and the API say so, and
+    the photo itself keeps its own type."""
+    case = report_case(world, photos=[png_bytes((800, 600))])
+    photo = case.photos.get()
+    services.photo_thumbnail_make(photo_id=photo.pk)
+    client = Client()
+    client.force_login(world.inspector)
+
+    served = {
+        "phone thumbnail": client.get(f"/m/photos/{photo.pk}/"),
+        "phone photo": client.get(f"/m/photos/{photo.pk}/?full=1"),
+        "API thumbnail": client.get(f"/api/v1/cases/{case.pk}/photos/{photo.pk}/?size=thumbnail"),
+        "API photo": client.get(f"/api/v1/cases/{case.pk}/photos/{photo.pk}/"),
+    }
+
+    found = {
+        name: (r.status_code, r["Content-Type"], Image.open(BytesIO(b"".join(r))).format)
+        for name, r in served.items()
+    }
+    assert found == {
+        "phone thumbnail": (200, "image/jpeg", "JPEG"),
+        "phone photo": (200, "image/png", "PNG"),
+        "API thumbnail": (200, "image/jpeg", "JPEG"),
+        "API photo": (200, "image/png", "PNG"),
+    }
