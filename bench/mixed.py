@@ -303,7 +303,13 @@ def run(
 
 def check(outcome: Outcome, *, reporter_ids: Iterable[int], drain_timeout: float = 300) -> dict:
     """What the database says after the run (see the module docstring). Returns the findings;
-    `problems` lists every broken guarantee in words (empty when all hold)."""
+    `problems` lists every broken guarantee in words (empty when all hold).
+
+    The outbox is drained first, so the work the run queued is in what is checked; the rest
+    is read in one snapshot, because the worker and beat go on committing (routing
+    suggestions, timer lights) while the checks read, and events read in one statement and
+    facts in a later one would straddle such a commit."""
+    from django.db import connection, transaction
     from django.db.models import Count
 
     from cases.facts import facts_differences
@@ -311,34 +317,6 @@ def check(outcome: Outcome, *, reporter_ids: Iterable[int], drain_timeout: float
     from gridcity.models import OutboxTask
 
     problems: list[str] = []
-    accepted = set(outcome.accepted_ids)
-    if len(accepted) != len(outcome.accepted_ids):
-        problems.append("the same case id was answered to two reports")
-    stored = set(Case.objects.filter(pk__in=accepted).values_list("pk", flat=True))
-    missing = accepted - stored
-    if missing:
-        problems.append(f"{len(missing)} accepted reports are missing: {sorted(missing)[:10]}")
-    created = set(
-        Case.objects.filter(
-            reported_at__gte=outcome.started_at, reporter_id__in=list(reporter_ids)
-        ).values_list("pk", flat=True)
-    )
-    unanswered = created - accepted
-    if len(unanswered) > outcome.tallies["file"].errors:
-        # A report stored although its client saw an error is possible (the answer was lost);
-        # more such reports than errors means a report was stored twice.
-        problems.append(f"{len(unanswered)} reports stored without a 201 answer")
-    touched = sorted(outcome.touched_ids)
-    broken = _broken_chains(touched, Case, CaseEvent)
-    if broken:
-        problems.append(
-            f"{len(broken)} cases whose events do not chain to their status: {broken[:10]}"
-        )
-    differences = []
-    for start in range(0, len(touched), 2000):
-        differences += facts_differences(case_ids=touched[start : start + 2000])
-    if differences:
-        problems.append(f"{len(differences)} fact fields differ from the log: {differences[:5]}")
     deadline = time.monotonic() + drain_timeout
     pending = OutboxTask.objects.filter(created_at__gte=outcome.started_at, sent_at__isnull=True)
     while pending.exists() and time.monotonic() < deadline:
@@ -346,6 +324,37 @@ def check(outcome: Outcome, *, reporter_ids: Iterable[int], drain_timeout: float
     left = dict(pending.values_list("task").annotate(n=Count("pk")).values_list("task", "n"))
     if left:
         problems.append(f"outbox not drained after {drain_timeout:.0f} s: {left}")
+    accepted = set(outcome.accepted_ids)
+    if len(accepted) != len(outcome.accepted_ids):
+        problems.append("the same case id was answered to two reports")
+    touched = sorted(outcome.touched_ids)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        stored = set(Case.objects.filter(pk__in=accepted).values_list("pk", flat=True))
+        created = set(
+            Case.objects.filter(
+                reported_at__gte=outcome.started_at, reporter_id__in=list(reporter_ids)
+            ).values_list("pk", flat=True)
+        )
+        broken = _broken_chains(touched, Case, CaseEvent)
+        differences = []
+        for start in range(0, len(touched), 2000):
+            differences += facts_differences(case_ids=touched[start : start + 2000])
+    missing = accepted - stored
+    if missing:
+        problems.append(f"{len(missing)} accepted reports are missing: {sorted(missing)[:10]}")
+    unanswered = created - accepted
+    if len(unanswered) > outcome.tallies["file"].errors:
+        # A report stored although its client saw an error is possible (the answer was lost);
+        # more such reports than errors means a report was stored twice.
+        problems.append(f"{len(unanswered)} reports stored without a 201 answer")
+    if broken:
+        problems.append(
+            f"{len(broken)} cases whose events do not chain to their status: {broken[:10]}"
+        )
+    if differences:
+        problems.append(f"{len(differences)} fact fields differ from the log: {differences[:5]}")
     if outcome.error_rate > ERROR_BOUND:
         problems.append(f"error rate {outcome.error_rate:.3%} above {ERROR_BOUND:.1%}")
     return {

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gridcity.db import rows_update
@@ -385,20 +385,30 @@ def facts_rebuild(*, case_ids: Iterable[int] | None = None, batch_size: int = 50
 
 
 def facts_differences(*, case_ids: Iterable[int] | None = None) -> list[tuple[int, str, Any, Any]]:
-    """Where the stored facts differ from a rebuild: (case id, field, stored, rebuilt)."""
+    """Where the stored facts differ from a rebuild: (case id, field, stored, rebuilt).
+
+    Cases with their facts and their events are two statements; on a live city a step can
+    commit between them and show a difference that is not there. So, called outside a
+    transaction, it reads both in one repeatable-read snapshot; inside one, the caller's
+    transaction decides what it sees."""
     from cases.models import Case
 
     cases = Case.objects.select_related("category", "grid", "fact").prefetch_related("events")
     if case_ids is not None:
         cases = cases.filter(pk__in=list(case_ids))
     found: list[tuple[int, str, Any, Any]] = []
-    for case in cases.order_by("pk"):
-        rebuilt = fact_build(case, case.events.all()).as_dict()
-        stored = getattr(case, "fact", None)
-        if stored is None:
-            found.append((case.pk, "*", None, "missing"))
-            continue
-        for name, value in stored.as_dict().items():
-            if value != rebuilt[name]:
-                found.append((case.pk, name, value, rebuilt[name]))
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for case in cases.order_by("pk"):
+            rebuilt = fact_build(case, case.events.all()).as_dict()
+            stored = getattr(case, "fact", None)
+            if stored is None:
+                found.append((case.pk, "*", None, "missing"))
+                continue
+            for name, value in stored.as_dict().items():
+                if value != rebuilt[name]:
+                    found.append((case.pk, name, value, rebuilt[name]))
     return found

@@ -4,12 +4,15 @@ conflict; a report retried with the same key while the first is running makes on
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from cases import clock, services
+from cases.facts import facts_differences
 from cases.models import Case, CaseEvent
 from cases.services import timers
 from cases.workflow import Status, SystemEvent
@@ -142,3 +145,27 @@ def test_sweep_that_dies_mid_run_loses_nothing(monkeypatch):
     assert (done_before, events_before, still_due) == (3, 3, 3)
     assert Case.objects.filter(timer_colour="yellow").count() == len(cases)
     assert CaseEvent.objects.filter(action=SystemEvent.TIMER_CHANGED).count() == len(cases)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fact_check_sees_a_step_committed_while_it_reads_whole_or_not_at_all():
+    """The facts check (rebuild_case_facts --check, the load run) reads the cases with their
+    facts, then their events: an acceptance committed between the two reads is no
+    difference."""
+    world = build_world()
+    case = report_case(world)
+    stepped: list[Any] = []
+
+    def accept_in_between(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not stepped and '"cases_casefact"' in sql:
+            accept = lambda: services.case_accept(case_id=case.pk, actor=world.acceptor)  # noqa: E731
+            stepped.extend(run_together(accept, timeout=60))
+        return result
+
+    with connection.execute_wrapper(accept_in_between):
+        differences = facts_differences(case_ids=[case.pk])
+
+    assert [type(r) for r in stepped] == [Case]  # the step committed between the reads
+    assert differences == []
+    assert facts_differences(case_ids=[case.pk]) == []  # and the facts follow it
