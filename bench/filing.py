@@ -116,14 +116,14 @@ g AS (SELECT grids_grid.id, grids_grid.code FROM grids_grid, pt
          AND valid_from <= %(day)s AND (valid_to IS NULL OR valid_to > %(day)s)
        ORDER BY grids_grid.id LIMIT 1),
 n AS (UPDATE cases_casenumbercounter SET last_serial = last_serial + 1
-       WHERE year = %(year)s RETURNING last_serial),
+       WHERE year = %(year)s RETURNING last_serial::text AS serial),
 c AS (INSERT INTO cases_case (number, source, category_id, description, location, address,
         grid_id, reporter_id, reporter_name, reporter_phone, urgency, status, pending,
         pending_data, suggested_assisting_ids, suggestion_reason, duplicate_reason, step,
         step_started_at, step_deadline, step_natural, step_suspended, timer_colour, escalated,
         next_timer_change_at, suspended_total, rework_count, extension_count, sendback_count,
         urge_count, urged, business_type, outcome, reported_at, updated_at, version)
-      SELECT %(year)s || lpad(n.last_serial::text, 6, '0'), 'inspector', %(category)s,
+      SELECT %(year)s || lpad(serial, greatest(6, length(serial)), '0'), 'inspector', %(category)s,
              %(description)s, pt.geom, '', g.id, %(user)s, '', '', 'normal', 'reported', '',
              '{}', '[]', '', '', 'accept', now(), now() + interval '1 hour', false,
              interval '0', 'green', false, now() + interval '48 minutes', interval '0', 0, 0, 0,

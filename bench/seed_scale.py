@@ -484,9 +484,10 @@ def _case_plan(
     # Gap-free numbers per year (Asia/Shanghai years), in order of reporting.
     cursor.execute(
         "CREATE TEMP TABLE bench_case AS SELECT c.*,"
-        " to_char(reported_at AT TIME ZONE %(tz)s, 'YYYY') || lpad(row_number() OVER ("
+        " to_char(reported_at AT TIME ZONE %(tz)s, 'YYYY') || lpad(serial, greatest(6,"
+        "  length(serial)), '0') AS number FROM (SELECT c.*, row_number() OVER ("
         "  PARTITION BY date_part('year', reported_at AT TIME ZONE %(tz)s)"
-        "  ORDER BY reported_at, id)::text, 6, '0') AS number FROM bench_case0 c ORDER BY id",
+        "  ORDER BY reported_at, id)::text AS serial FROM bench_case0 c) c ORDER BY id",
         {"tz": harness.time_zone()},
     )
     cursor.execute("DROP TABLE bench_case0")
