@@ -4,13 +4,11 @@ duplicates, apply automation rules), who is told about each event, and photo thu
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -28,6 +26,7 @@ from departments.roles import Role
 from departments.selectors import inspectors_for_grid, users_with_role
 from departments.services import notify, responsibility_evaluate
 from gridcity.errors import DomainError
+from grids.spatial import degree_box
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +39,6 @@ def duplicate_window() -> timedelta:
     return timedelta(hours=float(getattr(settings, "GRIDCITY_DUPLICATE_WINDOW_HOURS", 72)))
 
 
-# Metres per degree of latitude on a sphere no larger than the Earth's polar radius: dividing
-# by it gives at least as many degrees as any distance the geography functions compute.
-_METRES_PER_DEGREE_MIN = math.pi / 180 * 6_356_752
-
-
-def box_around(point: Point, metres: float) -> Polygon:
-    """A lon/lat box holding every point within ``metres`` of ``point``, a little wider than
-    needed: the spatial index finds the points in it, the exact distance decides."""
-    dlat = metres / _METRES_PER_DEGREE_MIN * 1.01
-    # Along a great circle the longitude changes fastest at the box's poleward edge.
-    cos_lat = math.cos(math.radians(min(abs(point.y) + dlat, 89.9)))
-    dlon = min(dlat / cos_lat, 180.0)
-    return Polygon.from_bbox((point.x - dlon, point.y - dlat, point.x + dlon, point.y + dlat))
-
-
 def case_duplicate_candidates(*, case: Case) -> QuerySet[Case]:
     """Open cases that probably describe the same problem: the same category near in place and
     time, or the same component. Older cases first, so a chain points at its first report.
@@ -64,12 +48,10 @@ def case_duplicate_candidates(*, case: Case) -> QuerySet[Case]:
     through the spatial index instead of every open case of the window (245 ms a report at
     city scale)."""
     radius = duplicate_radius_m()
-    box = box_around(case.location, radius)
-    box.srid = case.location.srid
     near = Q(
         category_id=case.category_id,
         reported_at__gte=case.reported_at - duplicate_window(),
-        location__bboverlaps=box,
+        location__bboverlaps=degree_box(point=case.location, meters=radius),
         location__distance_lte=(case.location, D(m=radius)),
     )
     same_component = Q(component_id=case.component_id) if case.component_id else Q(pk__in=[])

@@ -11,9 +11,9 @@ from django.db import connection
 
 from cases import services
 from cases.models import AutomationRule, Case
-from cases.services.automation import box_around
 from cases.workflow import Source, Status, SystemEvent
 from departments.models import Notice
+from grids.spatial import degree_box
 from tests.factories.cases import report_case
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_duplicates_are_found_up_to_the_radius_and_not_beyond(world, settings):
 @pytest.mark.parametrize("metres", [50.0, 2000.0])
 def test_the_box_around_a_point_holds_every_point_within_the_radius(latitude, metres):
     centre = Point(120.38, latitude, srid=4326)
-    box = box_around(centre, metres)
+    box = degree_box(point=centre, meters=metres)
     west, south, east, north = box.extent
     with connection.cursor() as cursor:
         cursor.execute(
