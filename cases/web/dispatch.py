@@ -22,7 +22,7 @@ from cases.web import common
 from cases.workflow import Pending, Status
 from departments.models import Department
 from departments.roles import COMMAND_CENTRE_ROLES, Role
-from gridcity.errors import DomainError
+from gridcity.errors import DomainError, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,14 @@ def queue_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @guard
 def map_data(request: HttpRequest) -> JsonResponse:
+    """The map's cases: the list's filters and queue, and the map's view when it sends one."""
+    try:
+        bbox = common.viewport(request.GET.get("bbox"))
+    except ValidationFailed as exc:
+        return JsonResponse({"message": exc.message, "code": exc.code}, status=400)
     _filterset, cases = _filtered(request)
     queue = _chosen_queue(request)
-    return common.geojson(cases.filter(queue.query) if queue else cases)
+    return common.geojson(cases.filter(queue.query) if queue else cases, bbox=bbox)
 
 
 @require_GET

@@ -44,14 +44,30 @@
     htmx.ajax("GET", desk.getAttribute("data-drawer-base") + id + "/", { target: "#drawer", swap: "innerHTML" });
   }
 
+  // The first load shows where the filtered cases are (the map fits them); after that the map
+  // asks only for the cases in its view, padded a little so a small pan needs no new request.
+  var shown = null; // what the markers cover: {bounds, zoom, truncated}
+  function clamp(n, limit) { return Math.max(-limit, Math.min(limit, n)).toFixed(5); }
+
+  var asked = 0;
   function loadCases() {
-    var url = desk.getAttribute("data-map-url") + window.location.search;
+    var params = new URLSearchParams(window.location.search);
+    var bounds = fitted ? map.getBounds().pad(0.1) : null;
+    if (bounds) {
+      params.set("bbox", [clamp(bounds.getWest(), 180), clamp(bounds.getSouth(), 90),
+        clamp(bounds.getEast(), 180), clamp(bounds.getNorth(), 90)].join(","));
+    }
+    var query = params.toString();
+    var url = desk.getAttribute("data-map-url") + (query ? "?" + query : "");
+    var zoom = map.getZoom();
+    var mine = ++asked;
     return fetch(url, { credentials: "same-origin" })
       // A busy or restarting server may answer an error page: keep the markers shown and let
       // the next refresh try again rather than fail on HTML.
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data || mine !== asked) { return; }  // an answer overtaken by a newer request
+        shown = bounds ? { bounds: bounds, zoom: zoom, truncated: data.truncated } : null;
         cluster.clearLayers();
         var markers = data.features.map(function (feature) {
           var c = feature.geometry.coordinates;
@@ -103,7 +119,15 @@
     .then(function (data) { if (data) { streets.addData(data); } })
     .catch(function () {});
 
-  map.on("moveend", loadGrids);
+  map.on("moveend", function () {
+    loadGrids();
+    if (!fitted) { return; }
+    // A view outside what was loaded, or a closer look at an answer cut at the limit.
+    if (!shown || !shown.bounds.contains(map.getBounds()) ||
+        (shown.truncated && map.getZoom() !== shown.zoom)) {
+      loadCases();
+    }
+  });
   document.addEventListener("desk:list-refreshed", loadCases);
   loadCases().then(loadGrids);
 })();

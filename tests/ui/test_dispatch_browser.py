@@ -206,6 +206,37 @@ def test_new_case_appears_on_the_open_page_without_reload(
 
 
 @pytest.mark.browser
+def test_the_map_asks_for_the_cases_of_its_view_as_it_moves(
+    live_server: object, browser: object, world: World
+) -> None:
+    report_case(world)
+    report_case(world, location=world.point(grid=1), description="绿地里有垃圾袋")
+    desk = signed_in(browser, live_server, world.desk, DESKTOP)
+    asked: list[str] = []
+    desk.on("request", lambda r: asked.append(r.url) if "map.geojson" in r.url else None)
+    # The first answer places the cases; once the map has fitted them it asks for its own view
+    # (padded), which holds both.
+    with desk.expect_request(lambda r: "map.geojson" in r.url and "bbox=" in r.url):
+        open_queue(desk, live_server, "/dispatch/", "accept")
+    desk.wait_for_load_state("networkidle")
+    desk.locator("#map[data-count='2']").wait_for(state="attached")
+    assert "bbox=" not in asked[0]
+
+    # Drag the map most of its width away from the cases (from a corner, not from a marker):
+    # no case is in view any more, and the map says so after asking for the new view.
+    desk.locator("#map").scroll_into_view_if_needed()
+    box = desk.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.2
+    desk.mouse.move(x, y)
+    desk.mouse.down()
+    desk.mouse.move(x - box["width"] * 0.8, y, steps=12)
+    desk.mouse.up()
+    desk.locator("#map[data-count='0']").wait_for(state="attached")
+    assert "bbox=" in asked[-1] and asked[-1] != asked[1]
+    desk.context.close()
+
+
+@pytest.mark.browser
 def test_department_page_on_a_desktop_and_a_refusal_shown_in_chinese(
     live_server: object, browser: object, screenshot: object, world: World
 ) -> None:

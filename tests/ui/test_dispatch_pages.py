@@ -66,6 +66,44 @@ def test_home_filters_like_the_api(world: World) -> None:
     assert [f["properties"]["number"] for f in data["features"]] == [second.number]
 
 
+def test_map_sends_only_the_cases_in_its_view(world: World) -> None:
+    first = report_case(world)
+    second = report_case(world, location=world.point(grid=1), address="另一处")
+    client = client_for(world.acceptor)
+    west, south, east, north = world.grids[1].boundary.extent
+
+    inside = client.get(reverse("dispatch:map"), {"bbox": f"{west},{south},{east},{north}"})
+    everything = client.get(reverse("dispatch:map"), {"bbox": "73,3,135,54"})
+    nowhere = client.get(reverse("dispatch:map"), {"bbox": "100,10,100.1,10.1"})
+
+    numbers = lambda answer: {f["properties"]["number"] for f in answer.json()["features"]}  # noqa: E731
+    assert numbers(inside) == {second.number}
+    assert numbers(everything) == {first.number, second.number}
+    assert numbers(nowhere) == set()
+
+
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        "120,36,121",
+        "a,b,c,d",
+        "121,36,120,37",
+        "120,37,121,36",
+        "120,36,121,95",
+        "nan,36,121,37",
+        "120,36,121,37,38",
+    ],
+)
+def test_map_refuses_a_malformed_view_and_says_why(world: World, bbox: str) -> None:
+    report_case(world)
+
+    answer = client_for(world.acceptor).get(reverse("dispatch:map"), {"bbox": bbox})
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid_bbox"
+    assert "bbox" in answer.json()["message"]
+
+
 @pytest.mark.parametrize("role", OTHER_ROLES)
 def test_home_refuses_people_outside_the_command_centre(world: World, role: str) -> None:
     case = report_case(world)
