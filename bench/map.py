@@ -22,6 +22,16 @@ SELECT c.id, c.number, c.status, c.timer_colour, k.name, ST_X(c.location), ST_Y(
  WHERE c.status = %(status)s
  ORDER BY c.step_deadline, c.reported_at DESC, c.id DESC LIMIT 2001
 """
+VIEW_SQL = """
+SELECT c.id, c.number, c.status, c.timer_colour, k.name, ST_X(c.location), ST_Y(c.location)
+  FROM cases_case c JOIN grids_category k ON k.id = c.category_id
+ WHERE c.status = %(status)s
+   AND c.location && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)
+ ORDER BY c.step_deadline, c.reported_at DESC, c.id DESC LIMIT 2001
+"""
+# The map's view at zoom 16 on a 1,366-pixel-wide desk (the map is ~530 × 630 px), padded by
+# a tenth on each side as the page asks for it: about 1.8 × 2.2 km at this latitude.
+VIEW_DEGREES = (530 * 1.2 * 360 / 2**16 / 256, 630 * 1.2 * 360 / 2**16 / 256 * 0.81)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -97,6 +107,38 @@ def main() -> None:
             "open-case map /dispatch/map.geojson",
             [f"/dispatch/map.geojson?queue=all&status={s}" for s in statuses],
             map_floor,
+        )
+    )
+    # Views around the centre, one per tile of a 3 × 3 block at zoom 16.
+    width, height = VIEW_DEGREES
+    views = [
+        (lon + dx * width, lat + dy * height, lon + (dx + 1) * width, lat + (dy + 1) * height)
+        for dx in (-1, 0, 1)
+        for dy in (-1, 0, 1)
+    ]
+
+    def view_floor(conn: object, i: int) -> None:
+        west, south, east, north = views[i % len(views)]
+        conn.execute(
+            VIEW_SQL,
+            {
+                "status": statuses[i % len(statuses)],
+                "west": west,
+                "south": south,
+                "east": east,
+                "north": north,
+            },
+        ).fetchall()
+
+    read_list.append(
+        reads.Read(
+            "open-case map, one view (zoom 16) ?bbox",
+            [
+                f"/dispatch/map.geojson?queue=all&status={statuses[i % len(statuses)]}"
+                f"&bbox={w:.5f},{s:.5f},{e:.5f},{n:.5f}"
+                for i, (w, s, e, n) in enumerate(views * 4)
+            ],
+            view_floor,
         )
     )
     reads.run(
