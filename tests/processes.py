@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,33 @@ def start_celery(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+class Supervised:
+    """A process restarted whenever it exits, until stopped: what the deployment's supervisor
+    does (docker-compose ``restart: unless-stopped``). A Celery worker can exit when its broker
+    vanishes in the middle of an acknowledgement (kombu's Redis transport fails to restore the
+    unacknowledged message and the worker stops as "unrecoverable"); a city's worker comes
+    back, so a test of a broker outage runs its worker the same way."""
+
+    def __init__(self, start: Callable[[int], subprocess.Popen[bytes]]) -> None:
+        self._start = start
+        self.starts = 1
+        self.process = start(0)
+        self._stopping = threading.Event()
+        self._watch = threading.Thread(target=self._keep_running, daemon=True)
+        self._watch.start()
+
+    def _keep_running(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.process.poll() is not None and not self._stopping.is_set():
+                self.process = self._start(self.starts)
+                self.starts += 1
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._watch.join()
+        stop(self.process)
 
 
 def login(session: requests.Session, base: str, username: str, password: str = PASSWORD) -> None:
