@@ -15,6 +15,7 @@ from gridcity.errors import DomainError
 from gridcity.geo import make_point
 from grids.models import Area, Category, Component, Grid
 from grids.selectors import category_resolve, category_search, components_near, in_bbox
+from grids.spatial import parse_bbox
 
 
 def _numbers(value: str, count: int, what: str) -> list[float]:
@@ -38,9 +39,8 @@ class BBoxFilter(django_filters.CharFilter):
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
         if not value:
             return qs
-        west, south, east, north = _numbers(value, 4, "bbox")
         try:
-            return in_bbox(qs, field=self.geometry_field, bbox=(west, south, east, north))
+            return in_bbox(qs, field=self.geometry_field, bbox=parse_bbox(value))
         except DomainError as exc:
             raise ValidationError({"bbox": exc.message}) from exc
 

@@ -98,7 +98,25 @@ def degree_box(*, point: Point, meters: float) -> Polygon:
     return box
 
 
-def bbox_polygon(bbox: tuple[float, float, float, float]) -> Polygon:
+BBox = tuple[float, float, float, float]  # west, south, east, north, WGS84 degrees
+
+
+def parse_bbox(value: str) -> BBox:
+    """``west,south,east,north`` as written in a URL, checked for order and range;
+    ValidationFailed says what is wrong with a malformed one."""
+    try:
+        numbers = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 4:
+        raise ValidationFailed(
+            _("范围 bbox 应为 4 个以逗号分隔的数字：西,南,东,北。"), code="invalid_bbox"
+        )
+    bbox_polygon(numbers)  # type: ignore[arg-type]
+    return numbers  # type: ignore[return-value]
+
+
+def bbox_polygon(bbox: BBox) -> Polygon:
     """A WGS84 polygon from (west, south, east, north), checked for order and range."""
     west, south, east, north = (float(v) for v in bbox)
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):

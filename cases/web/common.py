@@ -48,9 +48,9 @@ from cases.workflow import (
 from departments.calendar import WorkCalendar, work_calendar
 from departments.roles import Role
 from departments.selectors import Scope
-from gridcity.errors import DomainError, NotFound, NotPermitted, ValidationFailed
+from gridcity.errors import DomainError, NotFound, NotPermitted
 from grids.selectors import in_bbox
-from grids.spatial import bbox_polygon
+from grids.spatial import BBox, parse_bbox
 
 PAGE_SIZE = 25
 MAP_LIMIT = 2000
@@ -194,24 +194,10 @@ def urgent_first(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-BBox = tuple[float, float, float, float]  # west, south, east, north
-
-
 def viewport(value: str | None) -> BBox | None:
     """The map's ``bbox=west,south,east,north`` (WGS84 degrees), or None when not asked for;
     ValidationFailed says what is wrong with a malformed one."""
-    if not value:
-        return None
-    try:
-        numbers = tuple(float(part) for part in value.split(","))
-    except ValueError:
-        numbers = ()
-    if len(numbers) != 4:
-        raise ValidationFailed(
-            _("范围 bbox 应为 4 个以逗号分隔的数字：西,南,东,北。"), code="invalid_bbox"
-        )
-    bbox_polygon(numbers)  # order and range
-    return numbers  # type: ignore[return-value]
+    return parse_bbox(value) if value else None
 
 
 def geojson(cases: QuerySet[Case], *, bbox: BBox | None = None) -> JsonResponse:

@@ -68,6 +68,10 @@ def test_grids_api_rejects_a_malformed_bbox(city: str, api: APIClient) -> None:
     response = api.get("/api/v1/grids/", {"bbox": "1,2,3"})
 
     assert response.status_code == 400
+    # The same words as the dispatch map's refusal: one parser says it for both.
+    assert response.json()["details"] == {
+        "bbox": "范围 bbox 应为 4 个以逗号分隔的数字：西,南,东,北。"
+    }
 
 
 def test_components_api_filters_by_category_and_reports_labels(city: str, api: APIClient) -> None:
