@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext_lazy as _
 
@@ -220,6 +221,16 @@ class Case(models.Model):
                 name="case_open_queue",
                 condition=Q(status__in=OPEN),
             ),
+            # The API's queue: one step and light, newest first (its default order), without
+            # walking the step's other lights (bench/RESULTS.md § Queue).
+            models.Index(
+                fields=["status", "timer_colour", "-reported_at", "-id"],
+                name="case_open_colour_reported",
+                condition=Q(status__in=OPEN),
+            ),
+            # The dispatch map's view: the open cases in a box, without reading the closed
+            # ones around them (a dense view holds twenty closed cases for each open one).
+            GistIndex(F("location"), name="case_open_location", condition=Q(status__in=OPEN)),
         ]
         constraints = [
             models.CheckConstraint(

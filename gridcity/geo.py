@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from django.contrib.gis.geos import Point
+from django.db.models import FloatField, Func
 
 WGS84 = 4326
+
+
+class Lon(Func):
+    """A point's longitude read in the database (ST_X): a float, with no GEOS object built for
+    it on the way out, for lists that need only the coordinates of thousands of points."""
+
+    function = "ST_X"
+    output_field = FloatField()
+
+
+class Lat(Func):
+    """A point's latitude read in the database (ST_Y); see Lon."""
+
+    function = "ST_Y"
+    output_field = FloatField()
 
 
 def make_point(*, lon: float, lat: float) -> Point:

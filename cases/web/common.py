@@ -49,6 +49,7 @@ from departments.calendar import WorkCalendar, work_calendar
 from departments.roles import Role
 from departments.selectors import Scope
 from gridcity.errors import DomainError, NotFound, NotPermitted
+from gridcity.geo import Lat, Lon
 from grids.selectors import in_bbox
 from grids.spatial import BBox, parse_bbox
 
@@ -202,27 +203,36 @@ def viewport(value: str | None) -> BBox | None:
 
 def geojson(cases: QuerySet[Case], *, bbox: BBox | None = None) -> JsonResponse:
     """The filtered cases as points, at most MAP_LIMIT of them (the most urgent first); with
-    ``bbox``, only those in the map's view, read through the spatial index."""
+    ``bbox``, only those in the map's view, read through the spatial index. The coordinates
+    come from the database as numbers (no geometry object per point) and each status is
+    translated once: at 2,000 points those were most of the time spent in Python."""
     if bbox is not None:
         cases = in_bbox(cases, field="location", bbox=bbox)
     rows = list(
         urgent_first(cases).values_list(
-            "pk", "number", "status", "timer_colour", "category__name", "location"
+            "pk",
+            "number",
+            "status",
+            "timer_colour",
+            "category__name",
+            Lon("location"),
+            Lat("location"),
         )[: MAP_LIMIT + 1]
     )
+    labels = {status: str(status.label) for status in Status}
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [location.x, location.y]},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
                 "id": pk,
                 "number": number,
-                "status": str(Status(status).label),
+                "status": labels[status],
                 "colour": colour,
                 "category": category,
             },
         }
-        for pk, number, status, colour, category, location in rows[:MAP_LIMIT]
+        for pk, number, status, colour, category, lon, lat in rows[:MAP_LIMIT]
     ]
     return JsonResponse(
         {"type": "FeatureCollection", "features": features, "truncated": len(rows) > MAP_LIMIT}
