@@ -30,8 +30,16 @@ SELECT c.id, c.number, c.status, c.timer_colour, k.name, ST_X(c.location), ST_Y(
  ORDER BY c.step_deadline, c.reported_at DESC, c.id DESC LIMIT 2001
 """
 # The map's view at zoom 16 on a 1,366-pixel-wide desk (the map is ~530 × 630 px), padded by
-# a tenth on each side as the page asks for it: about 1.8 × 2.2 km at this latitude.
-VIEW_DEGREES = (530 * 1.2 * 360 / 2**16 / 256, 630 * 1.2 * 360 / 2**16 / 256 * 0.81)
+# a tenth on each side as the page asks for it: about 1.8 × 2.2 km at the demo city's latitude.
+VIEW_PIXELS = (530 * 1.2, 630 * 1.2)
+
+
+def view_degrees(lat: float, zoom: int = 16) -> tuple[float, float]:
+    """Width and height in degrees of a VIEW_PIXELS view at ``zoom`` around latitude ``lat``
+    (Web Mercator: a pixel spans cos(lat) times as many degrees of latitude as of longitude)."""
+    per_pixel = 360 / 2**zoom / 256
+    width, height = VIEW_PIXELS
+    return width * per_pixel, height * per_pixel * math.cos(math.radians(lat))
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -110,7 +118,7 @@ def main() -> None:
         )
     )
     # Views around the centre, one per tile of a 3 × 3 block at zoom 16.
-    width, height = VIEW_DEGREES
+    width, height = view_degrees(lat)
     views = [
         (lon + dx * width, lat + dy * height, lon + (dx + 1) * width, lat + (dy + 1) * height)
         for dx in (-1, 0, 1)
