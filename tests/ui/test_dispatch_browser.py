@@ -15,6 +15,7 @@ from django.test import Client
 
 from cases import services
 from cases.models import Case
+from cases.web import common
 from cases.workflow import Status
 from departments.roles import Role
 from tests.factories.cases import World, build_world, jpeg_bytes, report_case
@@ -233,6 +234,24 @@ def test_the_map_asks_for_the_cases_of_its_view_as_it_moves(
     desk.mouse.up()
     desk.locator("#map[data-count='0']").wait_for(state="attached")
     assert "bbox=" in asked[-1] and asked[-1] != asked[1]
+    desk.context.close()
+
+
+@pytest.mark.browser
+def test_the_map_says_when_its_view_holds_more_cases_than_it_shows(
+    live_server: object, browser: object, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "MAP_LIMIT", 1)  # the live server runs in this process
+    report_case(world)
+    report_case(world, location=world.point(grid=1), description="绿地里有垃圾袋")
+    desk = signed_in(browser, live_server, world.desk, DESKTOP)
+
+    open_queue(desk, live_server, "/dispatch/", "accept")
+    desk.locator("#map[data-count='1']").wait_for(state="attached")
+
+    note = desk.locator("#map-note")
+    note.filter(has_text="请放大地图或缩小筛选范围").wait_for()
+    assert note.is_visible()
     desk.context.close()
 
 

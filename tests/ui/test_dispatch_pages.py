@@ -5,13 +5,16 @@ the change cursor, the map data, and query counts that do not grow with the case
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import services
 from cases.models import Case
+from cases.web import common
 from cases.workflow import Status, allowed_actions
 from departments.roles import Role
 from tests.factories.cases import World, act, build_world, case_in_state, report_case
@@ -80,6 +83,34 @@ def test_map_sends_only_the_cases_in_its_view(world: World) -> None:
     assert numbers(inside) == {second.number}
     assert numbers(everything) == {first.number, second.number}
     assert numbers(nowhere) == set()
+
+
+def test_map_keeps_the_most_urgent_cases_and_says_it_left_some_out(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "MAP_LIMIT", 2)
+    cases = [report_case(world, location=world.point(grid=i % 2)) for i in range(3)]
+    now = timezone.now()
+    for case, hours in zip(cases, (3, -1, 1), strict=True):  # the second is overdue
+        Case.objects.filter(pk=case.pk).update(step_deadline=now + timedelta(hours=hours))
+    client = client_for(world.acceptor)
+
+    cut = client.get(reverse("dispatch:map"), {"queue": "accept"}).json()
+    whole = client.get(reverse("dispatch:map"), {"queue": "accept", "area": world.grids[1].code})
+
+    assert cut["truncated"] is True
+    assert [f["properties"]["number"] for f in cut["features"]] == [
+        cases[1].number,
+        cases[2].number,
+    ]
+    first = cut["features"][0]
+    assert first["geometry"] == {
+        "type": "Point",
+        "coordinates": [pytest.approx(cases[1].location.x), pytest.approx(cases[1].location.y)],
+    }
+    assert first["properties"]["status"] == str(Status.REPORTED.label)
+    assert whole.json()["truncated"] is False
+    assert [f["properties"]["number"] for f in whole.json()["features"]] == [cases[1].number]
 
 
 @pytest.mark.parametrize(
