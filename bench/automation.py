@@ -62,7 +62,9 @@ def main() -> None:
             wait_for_worker(app)
             started = time.perf_counter()
             for pk in ids:
-                app.send_task("cases.tasks.process_reported_case", kwargs={"case_id": pk})
+                app.send_task(
+                    "cases.tasks.process_reported_case", kwargs={"case_id": pk}, ignore_result=True
+                )
             done = 0
             with harness.floor_connection() as conn:
                 while time.perf_counter() - started < 600:

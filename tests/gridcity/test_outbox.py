@@ -73,6 +73,28 @@ def test_outbox_two_relays_at_once_send_each_task_once():
     assert set(OutboxTask.objects.values_list("attempts", flat=True)) == {1}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outbox_sends_its_tasks_without_waiting_for_a_result(monkeypatch):
+    """Nothing reads a task's result. Sent without ignore_result, each task subscribed the
+    sending process to its result channel on Redis, bookkeeping that grew for as long as a web
+    process lived."""
+    from gridcity.celery import app
+
+    beats = [Heartbeat.objects.create(source=Heartbeat.Source.REQUEST) for _ in range(3)]
+    OutboxTask.objects.bulk_create(
+        OutboxTask(task=record_heartbeat.name, kwargs={"heartbeat_id": beat.pk}) for beat in beats
+    )
+    awaited: list[str] = []
+    monkeypatch.setattr(
+        app.backend, "on_task_call", lambda _producer, task_id: awaited.append(task_id)
+    )
+
+    sent = outbox_relay(older_than_seconds=0, batch_size=10)
+
+    assert sent == 3
+    assert awaited == []
+
+
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_outbox_broker_down_answers_requests_and_sends_the_work_when_it_returns(
