@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from gridcity.errors import NotFound, ValidationFailed
 from grids import codes
 from grids.models import Area, Category, Component, Grid, LegacyCategoryCode
-from grids.spatial import bbox_polygon, degree_box, to_wgs84
+from grids.spatial import BBox, bbox_polygon, degree_box, to_wgs84
 
 
 class GeographyDistance(Func):
@@ -85,7 +85,7 @@ def grid_list(
     on: date | None = None,
     include_retired: bool = False,
     within: str | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
+    bbox: BBox | None = None,
 ) -> QuerySet[Grid]:
     grids = Grid.objects.select_related("community")
     if not include_retired:
@@ -97,7 +97,7 @@ def grid_list(
     return grids
 
 
-def in_bbox(queryset: QuerySet, *, field: str, bbox: tuple[float, float, float, float]) -> QuerySet:
+def in_bbox(queryset: QuerySet, *, field: str, bbox: BBox) -> QuerySet:
     """Rows whose geometry meets the box: the index-backed && test first, then the exact one."""
     box = bbox_polygon(bbox)
     return queryset.filter(**{f"{field}__bboverlaps": box, f"{field}__intersects": box})
@@ -132,7 +132,7 @@ def components_near(
 
 def component_list(
     *,
-    bbox: tuple[float, float, float, float] | None = None,
+    bbox: BBox | None = None,
     category: Category | None = None,
     within: str | None = None,
 ) -> QuerySet[Component]:

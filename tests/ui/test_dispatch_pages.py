@@ -96,7 +96,7 @@ def test_map_keeps_the_most_urgent_cases_and_says_it_left_some_out(
     client = client_for(world.acceptor)
 
     cut = client.get(reverse("dispatch:map"), {"queue": "accept"}).json()
-    whole = client.get(reverse("dispatch:map"), {"queue": "accept", "area": world.grids[1].code})
+    one_grid = client.get(reverse("dispatch:map"), {"queue": "accept", "area": world.grids[1].code})
 
     assert cut["truncated"] is True
     assert [f["properties"]["number"] for f in cut["features"]] == [
@@ -109,8 +109,8 @@ def test_map_keeps_the_most_urgent_cases_and_says_it_left_some_out(
         "coordinates": [pytest.approx(cases[1].location.x), pytest.approx(cases[1].location.y)],
     }
     assert first["properties"]["status"] == str(Status.REPORTED.label)
-    assert whole.json()["truncated"] is False
-    assert [f["properties"]["number"] for f in whole.json()["features"]] == [cases[1].number]
+    assert one_grid.json()["truncated"] is False
+    assert [f["properties"]["number"] for f in one_grid.json()["features"]] == [cases[1].number]
 
 
 @pytest.mark.parametrize(
