@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EMAIL_"))}
     base.pop("LOG_FORMAT", None)
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
@@ -63,6 +63,44 @@ def test_settings_time_zone_is_configurable():
     result = run_python(PRINT_SETTINGS, DJANGO_SECRET_KEY="k" * 50, TIME_ZONE="Asia/Urumqi")
 
     assert json.loads(result.stdout)["tz"] == "Asia/Urumqi"
+
+
+PRINT_MAIL = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.EMAIL_BACKEND); print(s.EMAIL_FILE_PATH)"
+)
+
+
+def test_the_demo_configuration_keeps_its_e_mail_in_files_under_the_project():
+    # `make run` starts the demo with .env.example: its users' addresses are made up and the
+    # machine has no mail server, so each notice would be refused and retried over and over.
+    result = run_python(PRINT_MAIL, GRIDCITY_ENV_FILE=str(ROOT / ".env.example"))
+
+    assert result.returncode == 0, result.stderr
+    backend, path = result.stdout.split()
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert path == str(ROOT / "var" / "mail")
+
+
+def test_the_demo_configuration_delivers_a_notice_to_a_file(tmp_path):
+    code = (
+        "import django; django.setup(); from django.core.mail import send_mail; "
+        "print(send_mail('案件通知', '案件已派遣', 'gridcity@localhost', ['lead@demo.gridcity']))"
+    )
+    result = run_python(
+        code, GRIDCITY_ENV_FILE=str(ROOT / ".env.example"), EMAIL_FILE_PATH=str(tmp_path)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
+    (message,) = tmp_path.iterdir()
+    assert "lead@demo.gridcity" in message.read_text()
+
+
+def test_without_a_backend_named_production_mails_through_smtp():
+    result = run_python(PRINT_MAIL, DJANGO_SECRET_KEY="k" * 50)
+
+    assert result.stdout.split()[0] == "django.core.mail.backends.smtp.EmailBackend"
 
 
 def test_production_log_lines_are_json_with_the_request_id():
