@@ -3,7 +3,8 @@ open cases among 2,000,000).
 
 - API queue: the first page of /api/v1/cases/ filtered by status and timer colour.
 - Web queue: the dispatch desk's list partial (/dispatch/queue/?queue=…&timer_colour=…), which
-  also counts every queue.
+  also counts every queue; and the same list as the desk opens it, every light most urgent first
+  (/dispatch/queue/?queue=…).
 - Detail: /api/v1/cases/{id}/ of random open cases (history and photos included).
 
 Floors: the page's rows and the pagination count (two statements); the case with its events
@@ -90,6 +91,10 @@ def main() -> None:
             reads.Read(
                 "web queue: /dispatch/queue/?queue&timer_colour",
                 [f"/dispatch/queue/?queue={q}&timer_colour={c}" for q, c in web],
+            ),
+            reads.Read(
+                "web queue as opened: /dispatch/queue/?queue",
+                [f"/dispatch/queue/?queue={q}" for q in ("accept", "dispatch", "reinspect")],
             ),
             reads.Read(
                 "API detail: /api/v1/cases/{id}/",

@@ -221,6 +221,14 @@ class Case(models.Model):
                 name="case_open_queue",
                 condition=Q(status__in=OPEN),
             ),
+            # The desk's queues and the dispatch map without a view: one step's open cases,
+            # most urgent first (urgent_first), read in order up to the page or the map's limit
+            # instead of sorting the whole step (bench/RESULTS.md § Map).
+            models.Index(
+                fields=["status", "step_deadline", "-reported_at", "-id"],
+                name="case_open_urgent",
+                condition=Q(status__in=OPEN),
+            ),
             # The API's queue: one step and light, newest first (its default order), without
             # walking the step's other lights (bench/RESULTS.md § Queue).
             models.Index(

@@ -20,6 +20,7 @@ OPEN_INDEXES = {
     "case_open_queue": ("btree", "(status, timer_colour, step_deadline) INCLUDE (pending)"),
     "case_open_colour_reported": ("btree", "(status, timer_colour, reported_at DESC, id DESC)"),
     "case_open_location": ("gist", "(location)"),
+    "case_open_urgent": ("btree", "(status, step_deadline, reported_at DESC, id DESC)"),
 }
 
 
