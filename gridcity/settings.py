@@ -438,6 +438,11 @@ CELERY_BEAT_SCHEDULE["send-monthly-reports"] = {
     "schedule": crontab(hour=7, minute=45, day_of_month=1),
     "kwargs": {"frequency": "month"},
 }
+# The record of changes behind the kept counts of past periods, one row per day (nightly).
+CELERY_BEAT_SCHEDULE["compact-fact-changes"] = {
+    "task": "reports.tasks.compact_fact_changes",
+    "schedule": crontab(hour=3, minute=20),
+}
 # ---- end reports settings
 
 # ---- open311 settings

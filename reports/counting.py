@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
+from datetime import UTC, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -27,6 +28,7 @@ from django.db.models.functions import Cast
 
 from cases.facts import CaseFact
 from reports.indices import Dimension, Options, Period, measure_q, unit_key
+from reports.models import PeriodCounts
 
 Counts = dict[str, int]
 # The count of a measure a part does not count: a bigint like COUNT(), so that every part of a
@@ -206,6 +208,49 @@ def count_units(
     return count_table(facts, period=period, dimension=dimension, options=options)[0]
 
 
+# ---------------------------------------------------------------- kept counts of past periods
+# The city-wide counts of a period are kept (reports.models.PeriodCounts) once it ended a day
+# ago, and read again while no change to the facts has been recorded on its days since. The
+# trigger on the facts records the days of timestamps older than twelve hours only (so today's
+# writers never touch the same rows); a period a day past its end has none younger, and the
+# twelve hours between leave room for a writer's transaction that began before the reader's.
+KEPT_AFTER = "1 day"
+SIGNATURES_SQL = """
+SELECT p.i, COALESCE(SUM(c.changes), 0)
+  FROM (VALUES {values}) AS p (i, period_end, first_day, last_day)
+  LEFT JOIN reports_factchange c ON c.day BETWEEN p.first_day AND p.last_day
+ WHERE p.period_end <= now() - interval '{kept_after}'
+ GROUP BY p.i
+"""
+
+
+def _every_fact(facts: QuerySet[CaseFact]) -> bool:
+    """Whether ``facts`` is every fact (a reader who sees the whole city)."""
+    return facts.model is CaseFact and not facts.query.where and not facts.query.is_sliced
+
+
+def _kept_key(period: Period, measures: Sequence[str], options: Options) -> str:
+    suspended = "without-suspended" if options.exclude_suspended else "all"
+    return f"event:{suspended}:{period.first}:{period.last}:{','.join(measures)}"
+
+
+def _signatures(db: str, periods: Sequence[Period]) -> dict[int, int]:
+    """For each period that ended at least KEPT_AFTER ago (by the database's clock, the one the
+    trigger uses), the number of changes recorded on its days: {index in periods: changes}."""
+    if not periods:
+        return {}
+    values, params = [], []
+    for i, period in enumerate(periods):
+        values.append("(%s::int, %s::timestamptz, %s::date, %s::date)")
+        first_day = period.start.astimezone(UTC).date()
+        last_day = (period.end - timedelta(microseconds=1)).astimezone(UTC).date()
+        params += [i, period.end, first_day, last_day]
+    sql = SIGNATURES_SQL.format(values=", ".join(values), kept_after=KEPT_AFTER)
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
 def count_periods(
     facts: QuerySet[CaseFact],
     *,
@@ -213,15 +258,50 @@ def count_periods(
     options: Options,
 ) -> list[Counts]:
     """Over all of ``facts``, the given measures of each period, in one statement:
-    [{measure: count}] in the order of ``periods``."""
-    aliases = _aliases(dict.fromkeys(m for _period, measures in periods for m in measures))
+    [{measure: count}] in the order of ``periods``.
+
+    For a reader who sees every fact, under the "event" convention, the counts of a period that
+    ended a day ago are kept and read back while no fact of its days has changed since (the
+    "reported" convention counts up to now, so its counts are never final). The changes are read
+    before the facts are counted, so a change that the count missed is one the kept signature
+    missed too, and the next reader counts again."""
+    found = [dict.fromkeys(measures, 0) for _period, measures in periods]
+    signatures: dict[int, int] = {}
+    keys: dict[int, str] = {}
+    done: set[int] = set()
+    if options.convention == "event" and _every_fact(facts):
+        signatures = _signatures(facts.db, [period for period, _measures in periods])
+        keys = {i: _kept_key(*periods[i], options) for i in signatures}
+        kept = PeriodCounts.objects.using(facts.db).filter(key__in=keys.values())
+        by_key = {row.key: row for row in kept}
+        for i, key in keys.items():
+            row = by_key.get(key)
+            if row is not None and row.signature == signatures[i]:
+                found[i] = {m: row.counts[m] for m in periods[i][1]}
+                done.add(i)
+    todo = [i for i in range(len(periods)) if i not in done]
+    if not todo:
+        return found
+    aliases = _aliases(dict.fromkeys(m for i in todo for m in periods[i][1]))
     rows = _read(
         facts,
-        parts=[(period, (), measures) for period, measures in periods],
+        parts=[(periods[i][0], (), periods[i][1]) for i in todo],
         aliases=aliases,
         options=options,
     )
-    found = [dict.fromkeys(measures, 0) for _period, measures in periods]
     for row in rows:
-        found[row["part"]] = {m: row[aliases[m]] for m in periods[row["part"]][1]}
+        i = todo[row["part"]]
+        found[i] = {m: row[aliases[m]] for m in periods[i][1]}
+    fresh = [
+        PeriodCounts(key=keys[i], counts=found[i], signature=signatures[i])
+        for i in todo
+        if i in signatures
+    ]
+    if fresh:
+        PeriodCounts.objects.using(facts.db).bulk_create(
+            fresh,
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["counts", "signature", "computed_at"],
+        )
     return found

@@ -161,3 +161,38 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.frequency} {self.dimension}"
+
+
+class FactChange(models.Model):
+    """A change to the evaluation facts of one past day (UTC), written by a trigger on
+    cases_casefact for every timestamp the changed rows hold on that day (the migration that
+    creates it holds the trigger; bench/RESULTS.md § Reports). Rows are only ever added, so
+    writers never wait on each other; compact_fact_changes folds each day into one row."""
+
+    day = models.DateField(_("日期（UTC）"), db_index=True)
+    changes = models.BigIntegerField(_("变更次数"))
+
+    class Meta:
+        verbose_name = _("考核事实变更")
+        verbose_name_plural = _("考核事实变更")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.changes}"
+
+
+class PeriodCounts(models.Model):
+    """The city-wide counts of one finished period as the overview's trend reads them, kept
+    with the day changes they were counted after (``signature``: the sum of FactChange over
+    the period's days). They are read again only while that sum is unchanged."""
+
+    key = models.TextField(_("键"), unique=True)
+    counts = models.JSONField(_("数量"))
+    signature = models.BigIntegerField(_("变更标记"))
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("时段统计缓存")
+        verbose_name_plural = _("时段统计缓存")
+
+    def __str__(self) -> str:
+        return self.key

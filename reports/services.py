@@ -1,5 +1,6 @@
-"""Writes of the reports app: asking for an export, building it on a worker, and delivering
-the scheduled weekly and monthly reports to subscribers."""
+"""Writes of the reports app: asking for an export, building it on a worker, delivering the
+scheduled weekly and monthly reports to subscribers, and compacting the record of changes that
+the kept counts of past periods are checked against."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from gridcity.errors import NotFound, ValidationFailed
 from gridcity.outbox import task_enqueue
 from reports.files import WRITERS, title_for
 from reports.indices import Options, Period, PeriodKind, period_of
-from reports.models import ReportExport, ReportSubscription
+from reports.models import PeriodCounts, ReportExport, ReportSubscription
 from reports.selectors import dimension_get, facts_for_user, report_build, report_scope
 
 logger = logging.getLogger(__name__)
@@ -178,3 +179,24 @@ def subscriptions_deliver(*, frequency: str, today: date | None = None) -> int:
             )
         sent += 1
     return sent
+
+
+# Kept counts not counted again for this long are dropped (a period nobody opens any more).
+KEPT_COUNTS_DAYS = 30
+COMPACT_SQL = """
+WITH gone AS (DELETE FROM reports_factchange RETURNING day, changes)
+INSERT INTO reports_factchange (day, changes) SELECT day, sum(changes) FROM gone GROUP BY day
+"""
+
+
+def fact_changes_compact() -> int:
+    """Fold the recorded changes of each day into one row, in one statement: the sum over any
+    days, and so every kept signature, is the same before and after, and the writers, who only
+    add rows, never wait for it. Drops kept counts not counted again for KEPT_COUNTS_DAYS.
+    Returns the number of rows left."""
+    with connection.cursor() as cursor:
+        cursor.execute(COMPACT_SQL)
+        left = cursor.rowcount
+    old = timezone.now() - timedelta(days=KEPT_COUNTS_DAYS)
+    PeriodCounts.objects.filter(computed_at__lt=old).delete()
+    return left

@@ -1,0 +1,237 @@
+"""The kept counts of finished periods (reports.counting, reports.models.PeriodCounts): read back
+only while no fact of the period's days has changed since they were counted, never for a period
+still open or a reader who sees part of the city, and the trigger on the facts that records the
+changes, whichever way a fact is written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import F, Sum
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.facts import CaseFact
+from reports.counting import count_periods
+from reports.indices import MEASURES, Options, measure_q, period_of, periods_trend
+from reports.models import FactChange, PeriodCounts
+from reports.services import fact_changes_compact
+from tests.factories.reports import at, random_facts
+
+EVENT = Options(convention="event", exclude_suspended=True, now=at(20, 12))
+MONTH = period_of("month", date(2026, 2, 1))
+TREND = [(p, tuple(MEASURES)) for p in periods_trend(MONTH, 4)]
+
+
+@pytest.fixture
+def facts(world):
+    random_facts(world, count=300, grids=6)
+    return CaseFact.objects.all()
+
+
+def fact_reads(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "cases_casefact" in q["sql"]]
+
+
+def counted(facts, periods=TREND, options=EVENT):
+    with CaptureQueriesContext(connection) as captured:
+        found = count_periods(facts, periods=periods, options=options)
+    return found, fact_reads(captured)
+
+
+def one_by_one(facts, periods=TREND, options=EVENT):
+    return [
+        {m: facts.filter(measure_q(m, period, options)).count() for m in measures}
+        for period, measures in periods
+    ]
+
+
+def test_a_finished_period_is_counted_once_and_read_back_while_nothing_changed(facts):
+    first, first_reads = counted(facts)
+    again, again_reads = counted(facts)
+
+    assert first == again == one_by_one(facts)
+    assert len(first_reads) == 1
+    assert again_reads == []  # every period from the kept counts
+    assert PeriodCounts.objects.count() == len(TREND)
+
+
+def test_a_changed_fact_makes_its_period_count_again(facts):
+    before, _reads = counted(facts)
+    changed = (
+        CaseFact.objects.filter(measure_q("closed_on_time", MONTH, EVENT)).order_by("pk").first()
+    )
+
+    CaseFact.objects.filter(pk=changed.pk).update(outcome="late")  # a correction months later
+    after, reads = counted(facts)
+
+    assert after == one_by_one(facts)
+    assert len(reads) == 1
+    assert after[-1]["closed_on_time"] == before[-1]["closed_on_time"] - 1
+
+
+def test_the_period_a_changed_fact_lies_in_is_counted_again_after_the_change(facts):
+    before, _reads = counted(facts)
+    changed = (
+        CaseFact.objects.filter(measure_q("closed", MONTH, EVENT), rework_count=0)
+        .order_by("pk")
+        .first()
+    )
+
+    changed.rework_count = 1
+    changed.save(update_fields=["rework_count"])  # the ORM's own save, one row
+    after, _reads = counted(facts)
+
+    assert after == one_by_one(facts)
+    assert after[-1]["reworked"] == before[-1]["reworked"] + 1
+
+
+def test_a_deleted_fact_is_seen_too(facts):
+    counted(facts)
+    gone = CaseFact.objects.filter(measure_q("filed", MONTH, EVENT)).order_by("pk").first()
+
+    CaseFact.objects.filter(pk=gone.pk).delete()
+    after, _reads = counted(facts)
+
+    assert after == one_by_one(facts)
+
+
+def test_a_period_not_yet_a_day_past_its_end_is_counted_every_time(facts):
+    today = timezone.localdate()
+    running = [(period_of("month", today), tuple(MEASURES)), (period_of("day", today), ("due",))]
+
+    _found, first_reads = counted(facts, running)
+    _found, again_reads = counted(facts, running)
+
+    assert len(first_reads) == len(again_reads) == 1
+    assert not PeriodCounts.objects.exists()
+
+
+def test_a_reader_who_sees_part_of_the_city_counts_every_time(facts):
+    district = facts.filter(district_code=facts.first().district_code)
+
+    first, _reads = counted(district)
+    again, reads = counted(district)
+
+    assert first == again == one_by_one(district)
+    assert len(reads) == 1
+    assert not PeriodCounts.objects.exists()
+
+
+def test_the_reported_convention_is_never_kept(facts):
+    options = Options(convention="reported", exclude_suspended=True, now=at(20, 12))
+
+    counted(facts, options=options)
+    _found, reads = counted(facts, options=options)
+
+    assert len(reads) == 1
+    assert not PeriodCounts.objects.exists()
+
+
+def test_the_options_are_part_of_what_is_kept(facts):
+    counted(facts)
+    every = Options(convention="event", exclude_suspended=False, now=at(20, 12))
+
+    found, reads = counted(facts, options=every)
+
+    assert len(reads) == 1  # not the counts kept without the suspended cases
+    assert found == one_by_one(facts, options=every)
+
+
+def test_the_trigger_records_the_days_of_every_timestamp_of_a_changed_row(facts):
+    fact = facts.exclude(closed_at=None).order_by("pk").first()
+    FactChange.objects.all().delete()
+    moved = fact.closed_at - timedelta(days=3)
+
+    CaseFact.objects.filter(pk=fact.pk).update(closed_at=moved)
+
+    stamps = [
+        getattr(fact, f.attname)
+        for f in CaseFact._meta.fields
+        if f.get_internal_type() == "DateTimeField"
+    ]
+    days = {s.astimezone(UTC).date() for s in [*stamps, moved] if s is not None}
+    recorded = dict(FactChange.objects.values_list("day").annotate(n=Sum("changes")))
+    assert set(recorded) == days
+    assert sum(recorded.values()) == 2 * sum(s is not None for s in stamps)  # old row and new
+
+
+def test_the_trigger_records_nothing_for_an_update_that_changes_nothing(facts):
+    FactChange.objects.all().delete()
+
+    CaseFact.objects.filter(pk=facts.first().pk).update(outcome=F("outcome"))
+
+    assert not FactChange.objects.exists()
+
+
+def test_the_trigger_leaves_the_last_twelve_hours_to_todays_writers(facts):
+    # A fact of the months around March 2026 (not the real report they were copied from).
+    fact = facts.filter(reported_at__lt=timezone.now() - timedelta(days=30)).first()
+    FactChange.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        (now,) = cursor.fetchone()
+    recent = now - timedelta(hours=1)
+
+    CaseFact.objects.filter(pk=fact.pk).update(closed_at=recent)
+
+    recorded = set(FactChange.objects.values_list("day", flat=True))
+    assert recorded  # the row's older timestamps
+    assert recent.astimezone(UTC).date() not in recorded
+
+
+def test_the_trigger_covers_every_timestamp_of_the_facts(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('reports_fact_changed'::regproc)")
+        (source,) = cursor.fetchone()
+
+    for field in CaseFact._meta.fields:
+        if field.get_internal_type() == "DateTimeField":
+            assert f"n.{field.column}" in source and f"o.{field.column}" in source, field.column
+
+
+def test_compacting_keeps_every_days_sum_in_one_row(db):
+    days = [date(2026, 3, 1), date(2026, 3, 2)]
+    FactChange.objects.bulk_create(
+        [FactChange(day=days[0], changes=n) for n in (1, 2, 3)]
+        + [FactChange(day=days[1], changes=5)]
+    )
+
+    left = fact_changes_compact()
+
+    assert left == 2
+    assert dict(FactChange.objects.values_list("day", "changes")) == {days[0]: 6, days[1]: 5}
+
+
+def test_compacting_drops_counts_nobody_counted_for_a_month(db):
+    PeriodCounts.objects.create(key="old", counts={}, signature=0)
+    PeriodCounts.objects.create(key="new", counts={}, signature=0)
+    PeriodCounts.objects.filter(key="old").update(computed_at=timezone.now() - timedelta(days=31))
+
+    fact_changes_compact()
+
+    assert list(PeriodCounts.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_the_overview_of_a_past_week_is_read_back_and_follows_a_correction(
+    fortnight, world, client
+):
+    client.force_login(world.supervisor)
+    url = f"{reverse('reports:home')}?kind=week&day=2026-03-09"
+    first = client.get(url)
+
+    with CaptureQueriesContext(connection) as captured:
+        kept = client.get(url)
+    # A correction weeks later: case A was in fact closed in week 3.
+    CaseFact.objects.filter(case=fortnight["A"]).update(closed_at=at(20, 10))
+    corrected = client.get(url)
+
+    assert kept.context["chart"] == first.context["chart"]
+    assert 'data-measure="due">9</a>' in kept.content.decode()
+    assert not any("COUNT(" in sql for sql in fact_reads(captured))
+    closing = json.loads(json.dumps(corrected.context["chart"]))["series"][0]["data"]
+    assert closing[-1] != 77.78
