@@ -166,7 +166,7 @@ class ReportSubscription(models.Model):
 class FactChange(models.Model):
     """A change to the evaluation facts of one past day (UTC), written by a trigger on
     cases_casefact for every timestamp the changed rows hold on that day (the migration that
-    creates it holds the trigger; bench/RESULTS.md § Reports). Rows are only ever added, so
+    creates it holds the trigger; bench/RESULTS.md, fifth round). Rows are only ever added, so
     writers never wait on each other; compact_fact_changes folds each day into one row."""
 
     day = models.DateField(_("日期（UTC）"), db_index=True)

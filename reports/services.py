@@ -181,7 +181,8 @@ def subscriptions_deliver(*, frequency: str, today: date | None = None) -> int:
     return sent
 
 
-# Kept counts not counted again for this long are dropped (a period nobody opens any more).
+# Kept counts are dropped this long after they were counted, so that those of periods nobody
+# opens any more do not pile up (a period still opened is counted again on its next view).
 KEPT_COUNTS_DAYS = 30
 COMPACT_SQL = """
 WITH gone AS (DELETE FROM reports_factchange RETURNING day, changes)
@@ -192,7 +193,7 @@ INSERT INTO reports_factchange (day, changes) SELECT day, sum(changes) FROM gone
 def fact_changes_compact() -> int:
     """Fold the recorded changes of each day into one row, in one statement: the sum over any
     days, and so every kept signature, is the same before and after, and the writers, who only
-    add rows, never wait for it. Drops kept counts not counted again for KEPT_COUNTS_DAYS.
+    add rows, never wait for it. Drops kept counts older than KEPT_COUNTS_DAYS.
     Returns the number of rows left."""
     with connection.cursor() as cursor:
         cursor.execute(COMPACT_SQL)

@@ -235,3 +235,13 @@ def test_the_overview_of_a_past_week_is_read_back_and_follows_a_correction(
     assert not any("COUNT(" in sql for sql in fact_reads(captured))
     closing = json.loads(json.dumps(corrected.context["chart"]))["series"][0]["data"]
     assert closing[-1] != 77.78
+
+
+def test_beat_compacts_the_record_every_night(settings):
+    from gridcity.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["compact-fact-changes"]
+    app.loader.import_default_modules()  # what a worker does at start: find every app's tasks
+
+    assert entry["task"] in app.tasks  # a registered task, not a name beat would send in vain
+    assert entry["schedule"].hour == {3}
