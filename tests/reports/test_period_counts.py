@@ -6,7 +6,7 @@ changes, whichever way a fact is written."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -16,8 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.facts import CaseFact
-from reports.counting import count_periods
-from reports.indices import MEASURES, Options, measure_q, period_of, periods_trend
+from reports.counting import count_periods, count_table, window_q
+from reports.indices import (
+    DIMENSIONS,
+    MEASURES,
+    Options,
+    Period,
+    measure_q,
+    period_of,
+    periods_trend,
+    unit_filter,
+)
 from reports.models import FactChange, PeriodCounts
 from reports.services import fact_changes_compact
 from tests.factories.reports import at, random_facts
@@ -245,3 +254,108 @@ def test_beat_compacts_the_record_every_night(settings):
 
     assert entry["task"] in app.tasks  # a registered task, not a name beat would send in vain
     assert entry["schedule"].hour == {3}
+
+
+# ---------------------------------------------------------------- a period that runs to today
+SPLITS = [
+    (Period("custom", date(2025, 10, 1), date(2026, 6, 30)), date(2025, 12, 31)),
+    (Period("custom", date(2025, 10, 1), date(2026, 6, 30)), date(2026, 3, 31)),
+    (Period("custom", date(2026, 1, 1), date(2026, 9, 30)), date(2026, 8, 31)),
+]
+BOTH = [EVENT, Options(convention="event", exclude_suspended=False, now=at(20, 12))]
+
+
+@pytest.mark.parametrize("options", BOTH, ids=["without-suspended", "all"])
+def test_what_a_period_and_its_prefix_count_differently_lies_after_the_prefix(facts, options):
+    differing = set()
+    for period, last in SPLITS:
+        prefix = Period("custom", period.first, last)
+        after = window_q(MEASURES, Period("custom", last + timedelta(days=1), period.last), options)
+        for m in MEASURES:
+            now, then = measure_q(m, period, options), measure_q(m, prefix, options)
+            differ = facts.filter((now & ~then) | (then & ~now))
+
+            assert not differ.exclude(after).exists(), (m, period, last)
+            if differ.exists():
+                differing.add(m)
+
+    assert {"due", "closed", "due_handle", "reports"} <= differing  # not an empty check
+
+
+def _running(world) -> tuple[Period, Period]:
+    """Facts around the start of a period that runs to today: the last one of its prefix's
+    month and the days after it, with the cases a difference must get right."""
+    today = timezone.localdate()
+    last = (today - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    period = Period("custom", last - timedelta(days=90), today)
+    ids = random_facts(world, count=120, grids=4)
+    facts = CaseFact.objects.filter(pk__in=ids).order_by("pk")
+    zone = timezone.get_current_timezone()
+
+    def moment(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=zone)
+
+    shift = moment(last, 12) - at(20, 12)  # the facts' March 2026 lands on the prefix's end
+    stamps = [f.attname for f in CaseFact._meta.fields if f.get_internal_type() == "DateTimeField"]
+    CaseFact.objects.filter(pk__in=ids).update(**{s: F(s) + shift for s in stamps})
+    after = last + timedelta(days=1)
+    late, undispatched, reported = list(facts[:3])
+    CaseFact.objects.filter(pk=late.pk).update(  # late at the prefix's end, closed after it
+        handling_deadline=moment(last - timedelta(days=3), 10),
+        dispatched_at=moment(last - timedelta(days=5), 10),
+        closed_at=moment(after, 9),
+        voided_at=None,
+        suspended=False,
+    )
+    CaseFact.objects.filter(pk=undispatched.pk).update(  # due in the prefix, not in the period
+        handling_deadline=moment(last - timedelta(days=2), 10),
+        dispatched_at=None,
+        closed_at=moment(after, 10),
+        voided_at=None,
+        suspended=False,
+    )
+    CaseFact.objects.filter(pk=reported.pk).update(reported_at=moment(after, 8))
+    return period, Period("custom", period.first, last)
+
+
+def test_a_period_that_runs_to_today_is_its_kept_prefix_and_the_difference(world):
+    period, prefix = _running(world)
+    facts = CaseFact.objects.all()
+    trend = [(period, tuple(MEASURES))]
+
+    first, _reads = counted(facts, trend)
+    kept = PeriodCounts.objects.get()  # the prefix, not the period
+    again, reads = counted(facts, trend)
+
+    assert first == again == one_by_one(facts, trend)
+    assert str(prefix.last) in kept.key
+    assert PeriodCounts.objects.get().computed_at == kept.computed_at  # read back, not recounted
+    assert len(reads) == 1
+
+
+def test_a_ranking_that_runs_to_today_equals_counting_each_unit(world):
+    period, _prefix = _running(world)
+    facts = CaseFact.objects.all()
+    dimension = DIMENSIONS["department"]
+
+    count_table(facts, period=period, dimension=dimension, options=EVENT)
+    units, total = count_table(facts, period=period, dimension=dimension, options=EVENT)
+
+    assert total == one_by_one(facts, [(period, tuple(MEASURES))])[0]
+    for key, counts in units.items():
+        unit = facts.filter(unit_filter(dimension, "due", key))
+        assert counts == one_by_one(unit, [(period, tuple(MEASURES))])[0], key
+    assert sum(u["filed"] for u in units.values()) <= total["filed"]
+
+
+def test_a_change_in_the_prefix_makes_it_count_again(world):
+    period, prefix = _running(world)
+    facts = CaseFact.objects.all()
+    trend = [(period, tuple(MEASURES))]
+    counted(facts, trend)
+    inside = facts.filter(measure_q("filed", prefix, EVENT)).order_by("pk").first()
+
+    CaseFact.objects.filter(pk=inside.pk).update(voided_at=inside.filed_at)
+    after, _reads = counted(facts, trend)
+
+    assert after == one_by_one(facts, trend)
