@@ -366,8 +366,12 @@ def _count(
             fresh[plan.key] = (raw, plan.signature)
         results.append(raw)
     if fresh:
+        # In key order, so that two readers storing the same rows take their locks alike.
         PeriodCounts.objects.using(facts.db).bulk_create(
-            [PeriodCounts(key=k, counts=_to_json(r), signature=g) for k, (r, g) in fresh.items()],
+            [
+                PeriodCounts(key=k, counts=_to_json(r), signature=g)
+                for k, (r, g) in sorted(fresh.items())
+            ],
             update_conflicts=True,
             unique_fields=["key"],
             update_fields=["counts", "signature", "computed_at"],
