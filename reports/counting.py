@@ -11,13 +11,15 @@ key column sets are one ``UNION ALL`` of one aggregate each, each reading only i
 one FILTER per (period, measure) over the union of the periods' ranges evaluates every filter
 on every fact in it, and measured up to 2.4 times slower on 2,000,000 facts.
 
-For a reader who sees the whole city the counts of finished periods are kept and read back
-until a fact of their days changes, and a long period that runs to today is counted as its kept
-prefix and what differs after it ("kept counts" below).
+The counts of finished periods are kept and read back until a fact of their days changes,
+and a long period that runs to today is counted as its kept prefix and what differs after it
+("kept counts" below).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -213,9 +215,33 @@ Raw = dict[tuple[int, tuple[Any, ...]], Counts]
 Sets = Sequence[tuple[tuple[str, ...], Sequence[str]]]  # key columns and the measures by them
 
 
-def _every_fact(facts: QuerySet[CaseFact]) -> bool:
-    """Whether ``facts`` is every fact (a reader who sees the whole city)."""
-    return facts.model is CaseFact and not facts.query.where and not facts.query.is_sliced
+# What a selection of facts that is kept may not hold: a join or a subquery reads other
+# tables, whose changes the trigger does not see, and a clock or a random draw selects
+# differently each time.
+UNKEPT_SQL = re.compile(
+    r"\b(JOIN|NOW|CURRENT_DATE|CURRENT_TIMESTAMP|CLOCK_TIMESTAMP|STATEMENT_TIMESTAMP|RANDOM)\b"
+    r"|\(\s*SELECT\b",
+    re.IGNORECASE,
+)
+
+
+def _selection(facts: QuerySet[CaseFact]) -> str | None:
+    """A name for the facts ``facts`` selects, when it selects them by their own columns only:
+    "all" for a reader who sees the whole city, a digest of the condition for a reader's part
+    of it (a district's grid codes, a department). Only a change to a fact, which the trigger
+    records, can then change what is selected. None when the counts cannot be kept."""
+    if facts.model is not CaseFact or facts.query.is_sliced:
+        return None
+    if not facts.query.where:
+        return "all"
+    try:
+        sql, params = facts.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return None  # selects nothing: nothing to keep
+    if UNKEPT_SQL.search(sql):
+        return None
+    condition = repr((sql.partition(" WHERE ")[2], params))
+    return "where-" + hashlib.sha256(condition.encode()).hexdigest()[:24]
 
 
 def _kept_key(period: Period, name: str, options: Options) -> str:
@@ -278,8 +304,10 @@ def _plan(
     facts: QuerySet[CaseFact], periods: Sequence[Period], names: Sequence[str], options: Options
 ) -> list[_Plan]:
     plans = [_Plan(period) for period in periods]
-    if options.convention != "event" or not _every_fact(facts):
-        return plans  # counted up to now, or a part of the city: nothing is kept
+    selection = _selection(facts)
+    if options.convention != "event" or selection is None:
+        return plans  # counted up to now, or facts chosen by more than their own columns
+    names = [f"{selection}:{name}" for name in names]
     prefixes = [_prefix(period) for period in periods]
     candidates = [*periods, *(p for p in prefixes if p is not None)]
     signatures = _signatures(facts.db, candidates)
@@ -391,7 +419,7 @@ def count_table(
     Each measure has one key column set, so under person dimensions too the total of each of the
     dimension's measures is its count over all facts (and the total holds only those measures).
     The key column sets of one dimension have the same number of columns (people: one each).
-    For a reader who sees every fact, counts are kept as count_periods says.
+    Counts are kept as count_periods says.
     """
     by_fields: dict[tuple[str, ...], list[str]] = {}
     for measure in dimension.measures:
@@ -435,9 +463,10 @@ def count_periods(
     """Over all of ``facts``, the given measures of each period, in one statement:
     [{measure: count}] in the order of ``periods``.
 
-    For a reader who sees every fact, under the "event" convention, the counts of a period that
-    ended a day ago are kept and read back while no fact of its days has changed since (the
-    "reported" convention counts up to now, so its counts are never final); a longer period
+    Under the "event" convention, for facts chosen by their own columns (_selection: a whole
+    city or a reader's part of it), the counts of a period that ended a day ago are kept and
+    read back while no fact of its days has changed since (the "reported" convention counts up
+    to now, so its counts are never final); a longer period
     that has not is counted as its kept prefix and what differs after it. The changes are read
     before the facts are counted, so a change that the count missed is one the kept signature
     missed too, and the next reader counts again."""

@@ -181,10 +181,11 @@ class FactChange(models.Model):
 
 
 class PeriodCounts(models.Model):
-    """The counts of one finished period, for a reader who sees the whole city: a trend's
-    measures, or a ranking's units (reports.counting, "kept counts"), kept with the changes
-    to the facts of its days they were counted after (``signature``: the sum of FactChange over
-    those days). They are read again only while that sum is unchanged."""
+    """The counts of one finished period, for the facts one reader sees (the whole city, or a
+    district's, a department's): a trend's measures, or a ranking's units (reports.counting,
+    "kept counts"), kept with the changes to the facts of its days they were counted after
+    (``signature``: the sum of FactChange over those days). They are read again only while
+    that sum is unchanged."""
 
     key = models.TextField(_("键"), unique=True)
     counts = models.JSONField(_("数量"))

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.facts import CaseFact
+from cases.models import Case
 from reports.counting import count_periods, count_table, window_q
 from reports.indices import (
     DIMENSIONS,
@@ -120,14 +121,32 @@ def test_a_period_not_yet_a_day_past_its_end_is_counted_every_time(facts):
     assert not PeriodCounts.objects.exists()
 
 
-def test_a_reader_who_sees_part_of_the_city_counts_every_time(facts):
-    district = facts.filter(district_code=facts.first().district_code)
+def test_a_reader_who_sees_part_of_the_city_keeps_counts_of_that_part(facts):
+    codes = sorted(set(facts.values_list("grid_code", flat=True)))
+    mine = facts.filter(grid_code__startswith=codes[0])  # as facts_for_scope chooses an area's
+    theirs = facts.filter(grid_code__in=codes[1:])
 
-    first, _reads = counted(district)
-    again, reads = counted(district)
+    first, _reads = counted(mine)
+    again, reads = counted(mine)
+    other, other_reads = counted(theirs)
 
-    assert first == again == one_by_one(district)
-    assert len(reads) == 1
+    assert first == again == one_by_one(mine)
+    assert reads == []
+    assert other == one_by_one(theirs) != first  # another part's counts are its own
+    assert len(other_reads) == 1
+
+
+def test_facts_chosen_through_another_table_are_counted_every_time(facts):
+    kind = facts.first().category_kind
+    joined = facts.filter(category__kind=kind)  # a join: the trigger does not see that table
+    subquery = facts.filter(case__in=Case.objects.filter(category__kind=kind).values("pk"))
+
+    for chosen in (joined, subquery):
+        counted(chosen)
+        found, reads = counted(chosen)
+
+        assert found == one_by_one(chosen)
+        assert len(reads) == 1
     assert not PeriodCounts.objects.exists()
 
 
