@@ -4,7 +4,7 @@ JPEG photos (optionally with EXIF GPS), and cases brought to any status through 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from PIL import Image
 
-from cases import services
+from cases import clock, services
 from cases.models import Case
 from cases.workflow import Pending, Source, Status
 from departments.models import Department
@@ -295,7 +295,8 @@ def valid_arguments(world: World, action: str, case_id: int) -> dict[str, Any]:
     if action == "dispatch":
         kwargs["lead"] = world.sanitation
     if action == "request_extension":
-        case = Case.objects.get(pk=case_id)
-        base = case.handling_deadline or datetime.now().astimezone()
+        # Later than both the deadline and the (played) present, however far time has moved.
+        deadline = Case.objects.get(pk=case_id).handling_deadline
+        base = max(d for d in (deadline, clock.now()) if d is not None)
         kwargs["until"] = base + timedelta(days=3)
     return kwargs
