@@ -1,7 +1,8 @@
 """The kept counts of finished periods (reports.counting, reports.models.PeriodCounts): read back
-only while no fact of the period's days has changed since they were counted, never for a period
-still open or a reader who sees part of the city, and the trigger on the facts that records the
-changes, whichever way a fact is written."""
+only while no fact of the period's days has changed since they were counted, kept apart for each
+part of the city a reader sees, never for a period still open or facts chosen through another
+table; a period that runs to today as its kept prefix and what differs after it; and the
+trigger on the facts that records the changes, whichever way a fact is written."""
 
 from __future__ import annotations
 
