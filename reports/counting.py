@@ -99,8 +99,15 @@ def _minus(alias: str) -> str:
     return f"d{alias}"
 
 
-def _suffix(period: Period, base: Period) -> Period:
-    """The days of ``period`` after its prefix ``base``."""
+# period, key columns, measures, and the kept prefix of the period a part counts against
+Part = tuple[Period, tuple[str, ...], Sequence[str], Period | None]
+
+
+def _window(part: Part) -> Period:
+    """The days a part reads: its period, or for a difference the days after its prefix."""
+    period, _fields, _measures, base = part
+    if base is None:
+        return period
     return Period(PeriodKind.CUSTOM, base.last + timedelta(days=1), period.last)
 
 
@@ -136,17 +143,12 @@ def _part(
         counts[_minus(alias)] = Count("pk", filter=then & ~now)
     if not deltas:
         counts = {alias: counts[alias] for alias in aliases.values()}
-    window = period if base is None else _suffix(period, base)
     return (
-        facts.filter(window_q(measures, window, options))
+        facts.filter(window_q(measures, _window(part), options))
         .values(part=Value(index), **keys)
         .annotate(**counts)
         .order_by()
     )
-
-
-# period, key columns, measures, and the kept prefix of the period a part counts against
-Part = tuple[Period, tuple[str, ...], Sequence[str], Period | None]
 
 
 def _read(
@@ -172,8 +174,7 @@ def _read(
         sql, params = statement.query.get_compiler(using=statement.db).as_sql()
     except EmptyResultSet:
         return []  # the reader sees no facts at all
-    windows = [p if base is None else _suffix(p, base) for p, _f, _m, base in parts]
-    short = all((w.last - w.first).days <= SHORT_DAYS for w in windows)
+    short = all((w.last - w.first).days <= SHORT_DAYS for w in map(_window, parts))
     # The planner setting lasts for its transaction only (set_config's is_local).
     with (
         transaction.atomic(using=statement.db, savepoint=False) if short else nullcontext(),
@@ -360,8 +361,8 @@ def _count(
         for s, (fields, measures) in enumerate(sets):
             parts.append((plan.period, fields, measures, plan.base))
             owner.append((i, counted, s))
-    measures = dict.fromkeys(m for _p, sets, _n in asks for _f, ms in sets for m in ms)
-    aliases = _aliases(measures)
+    # Only the measures some part counts: the periods read back need no columns.
+    aliases = _aliases(dict.fromkeys(m for _p, _f, ms, _b in parts for m in ms))
     found: dict[tuple[int, str], Raw] = {}
     for row in _read(facts, parts=parts, aliases=aliases, options=options) if parts else []:
         i, counted, s = owner[row["part"]]
