@@ -121,3 +121,17 @@ def test_production_log_lines_are_json_with_the_request_id():
     assert probe["logger"] == "gridcity.probe"
     assert probe["request_id"] == "-"
     assert any(line.get("request_id") == "req-42" for line in lines), lines
+
+
+def test_the_web_entry_point_loads_the_views_and_keeps_them_out_of_the_collector():
+    # gridcity.wsgi imports the URLconf and freezes what it loaded, so full collections no
+    # longer walk the application's own objects on every big page (bench/RESULTS.md).
+    code = (
+        "import gc, sys; assert gc.get_freeze_count() == 0; import gridcity.wsgi; "
+        "print(gc.get_freeze_count(), 'reports.views' in sys.modules)"
+    )
+    result = run_python(code, DJANGO_SECRET_KEY="k" * 50)
+    assert result.returncode == 0, result.stderr
+    frozen, views = result.stdout.split()
+    assert int(frozen) > 100_000
+    assert views == "True"
