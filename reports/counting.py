@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -99,6 +99,37 @@ def _minus(alias: str) -> str:
     return f"d{alias}"
 
 
+def _grows(then: Any, now: Any, negated: bool = False) -> bool:
+    """Whether every fact the filter ``then`` (a measure in a prefix) holds, ``now`` (the same
+    measure in the longer period) holds too, so that nothing leaves the count after the prefix.
+    True when the two are alike but for leaves that compare a time with the later end only in
+    a way that lets more facts in (``< end``; under NOT, ``>= end``). Most measures count a
+    timestamp inside the period, which grows with it; "due" counts a case closed at or after
+    the period's end as late, which does not."""
+    if isinstance(then, Q) or isinstance(now, Q):
+        if not (isinstance(then, Q) and isinstance(now, Q)):
+            return False
+        if (then.connector, then.negated, len(then.children)) != (
+            now.connector,
+            now.negated,
+            len(now.children),
+        ):
+            return False
+        inner = negated != then.negated
+        return all(_grows(a, b, inner) for a, b in zip(then.children, now.children, strict=True))
+    if then == now:
+        return True
+    if not (isinstance(then, tuple) and isinstance(now, tuple) and len(then) == len(now) == 2):
+        return False
+    (lookup, before), (lookup_now, after) = then, now
+    if lookup != lookup_now or not isinstance(before, datetime) or not isinstance(after, datetime):
+        return False
+    if before > after:
+        return False
+    op = lookup.rpartition("__")[2]
+    return op in (("gt", "gte") if negated else ("lt", "lte"))
+
+
 # period, key columns, measures, and the kept prefix of the period a part counts against
 Part = tuple[Period, tuple[str, ...], Sequence[str], Period | None]
 
@@ -125,7 +156,8 @@ def _part(
 
     A part with a ``base`` (a prefix of its period whose counts are kept) counts only what
     differs between the two: under each alias the facts the period counts and the prefix does
-    not, under its ``_minus`` the facts the prefix counts and the period does not. Those facts
+    not, under its ``_minus`` the facts the prefix counts and the period does not (a measure
+    that only grows with its period, _grows, has none, and that count is left out). Those facts
     all lie in the days after the prefix (tests/reports/test_period_counts.py), so only those
     are read."""
     period, fields, measures, base = part
@@ -140,7 +172,8 @@ def _part(
             continue
         now, then = measure_q(m, period, options), measure_q(m, base, options)
         counts[alias] = Count("pk", filter=now & ~then)
-        counts[_minus(alias)] = Count("pk", filter=then & ~now)
+        if not _grows(then, now):
+            counts[_minus(alias)] = Count("pk", filter=then & ~now)
     if not deltas:
         counts = {alias: counts[alias] for alias in aliases.values()}
     return (
@@ -153,13 +186,14 @@ def _part(
 
 def _read(
     facts: QuerySet[CaseFact], *, parts: Sequence[Part], aliases: dict[str, str], options: Options
-) -> list[dict[str, Any]]:
-    """The rows of one UNION ALL of an aggregate per part, each with its part's index as
-    ``part``, read straight from the cursor (the counts need no conversion, and Django's per-row
-    converters cost about 0.1 s for 10,000 units). For periods of up to a quarter the statement
-    runs without full scans: PostgreSQL estimates the OR of the time ranges as if the columns
-    were independent (for a quarter, 520,000 facts where 250,000 match, measured on 2,000,000
-    facts) and scans the whole table, twice as slow as combining the per-date indexes.
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and rows of one UNION ALL of an aggregate per part, each with its
+    part's index as ``part``, read straight from the cursor (the counts need no conversion, and
+    Django's per-row converters cost about 0.1 s for 10,000 units). For periods of up to a
+    quarter the statement runs without full scans: PostgreSQL estimates the OR of the time
+    ranges as if the columns were independent (for a quarter, 520,000 facts where 250,000
+    match, measured on 2,000,000 facts) and scans the whole table, twice as slow as combining
+    the per-date indexes.
 
     JIT compilation, which cost more than running these statements (15 s against 1.1 s for the
     overview of a month), is off for every connection (settings: DATABASE_SESSION_OPTIONS).
@@ -173,7 +207,7 @@ def _read(
     try:
         sql, params = statement.query.get_compiler(using=statement.db).as_sql()
     except EmptyResultSet:
-        return []  # the reader sees no facts at all
+        return [], []  # the reader sees no facts at all
     short = all((w.last - w.first).days <= SHORT_DAYS for w in map(_window, parts))
     # The planner setting lasts for its transaction only (set_config's is_local).
     with (
@@ -184,7 +218,7 @@ def _read(
             cursor.execute(NO_FULL_SCANS)
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return names, cursor.fetchall()
 
 
 def _aliases(measures: Iterable[str]) -> dict[str, str]:
@@ -245,9 +279,14 @@ def _selection(facts: QuerySet[CaseFact]) -> str | None:
     return "where-" + hashlib.sha256(condition.encode()).hexdigest()[:24]
 
 
+# The layout of the kept rows (_to_json): a key written under another layout is never read
+# back, and the nightly compaction drops it after thirty days.
+KEPT_LAYOUT = "v2"
+
+
 def _kept_key(period: Period, name: str, options: Options) -> str:
     suspended = "without-suspended" if options.exclude_suspended else "all"
-    return f"event:{suspended}:{period.first}:{period.last}:{name}"
+    return f"{KEPT_LAYOUT}:event:{suspended}:{period.first}:{period.last}:{name}"
 
 
 def _prefix(period: Period) -> Period | None:
@@ -277,12 +316,22 @@ def _signatures(db: str, periods: Sequence[Period]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _to_json(raw: Raw) -> list[Any]:
-    return [[index, list(values), counts] for (index, values), counts in raw.items()]
+def _to_json(raw: Raw, sets: Sets) -> list[Any]:
+    """Stored as [index of the key column set, key values, [the counts in the order of the
+    set's measures]]: the measures' names, written out in every row, made a ranking's 10,000
+    rows three times as long to store and to read back."""
+    return [
+        [index, list(values), [counts.get(m, 0) for m in sets[index][1]]]
+        for (index, values), counts in raw.items()
+    ]
 
 
-def _from_json(stored: list[Any]) -> Raw:
-    return {(index, tuple(values)): counts for index, values, counts in stored}
+def _from_json(stored: list[Any], sets: Sets) -> Raw:
+    measures = [tuple(ms) for _fields, ms in sets]
+    return {
+        (index, tuple(values)): dict(zip(measures[index], counts, strict=True))
+        for index, values, counts in stored
+    }
 
 
 @dataclass
@@ -302,13 +351,14 @@ class _Plan:
 
 
 def _plan(
-    facts: QuerySet[CaseFact], periods: Sequence[Period], names: Sequence[str], options: Options
+    facts: QuerySet[CaseFact], asks: Sequence[tuple[Period, Sets, str]], options: Options
 ) -> list[_Plan]:
+    periods = [period for period, _sets, _name in asks]
     plans = [_Plan(period) for period in periods]
     selection = _selection(facts)
     if options.convention != "event" or selection is None:
         return plans  # counted up to now, or facts chosen by more than their own columns
-    names = [f"{selection}:{name}" for name in names]
+    names = [f"{selection}:{name}" for _period, _sets, name in asks]
     prefixes = [_prefix(period) for period in periods]
     candidates = [*periods, *(p for p in prefixes if p is not None)]
     signatures = _signatures(facts.db, candidates)
@@ -328,14 +378,14 @@ def _plan(
         row.key: row
         for row in PeriodCounts.objects.using(facts.db).filter(key__in=set(keys.values()))
     }
-    for plan in plans:
+    for plan, (_period, sets, _name) in zip(plans, asks, strict=True):
         row = stored.get(plan.key or plan.base_key)
         if row is None:
             continue
         if plan.key and row.signature == plan.signature:
-            plan.kept = _from_json(row.counts)
+            plan.kept = _from_json(row.counts, sets)
         elif plan.base and row.signature == plan.base_signature:
-            plan.base_kept = _from_json(row.counts)
+            plan.base_kept = _from_json(row.counts, sets)
     return plans
 
 
@@ -347,7 +397,7 @@ def _count(
 ) -> list[Raw]:
     """The counts of each asked period (its key column sets and measures, and the name its kept
     counts go by), in one statement for all that are not read back."""
-    plans = _plan(facts, [p for p, _s, _n in asks], [n for _p, _s, n in asks], options)
+    plans = _plan(facts, asks, options)
     parts: list[Part] = []
     owner: list[tuple[int, str, int]] = []  # per part: the ask, what it counts, its key set
     for i, (plan, (_period, sets, _name)) in enumerate(zip(plans, asks, strict=True)):
@@ -363,19 +413,34 @@ def _count(
             owner.append((i, counted, s))
     # Only the measures some part counts: the periods read back need no columns.
     aliases = _aliases(dict.fromkeys(m for _p, _f, ms, _b in parts for m in ms))
-    found: dict[tuple[int, str], Raw] = {}
-    for row in _read(facts, parts=parts, aliases=aliases, options=options) if parts else []:
-        i, counted, s = owner[row["part"]]
+    columns, rows = (
+        _read(facts, parts=parts, aliases=aliases, options=options) if parts else ([], [])
+    )
+    at = {name: n for n, name in enumerate(columns)}
+    # Per part, where its key values and each measure's count (and its _minus) are in a row.
+    layouts = []
+    for i, counted, s in owner if rows else ():
         fields, ms = asks[i][1][s]
-        values = tuple(row[f"k{n}"] for n in range(len(fields)))
+        keys = [at[f"k{n}"] for n in range(len(fields))]
+        minus = counted == "delta"
+        places = [(m, at[aliases[m]], at[_minus(aliases[m])] if minus else None) for m in ms]
+        layouts.append((keys, places))
+    found: dict[tuple[int, str], Raw] = {}
+    part_at = at.get("part", 0)
+    for row in rows:
+        number = row[part_at]
+        i, counted, s = owner[number]
+        keys, places = layouts[number]
+        values = tuple(row[k] for k in keys)
         raw = found.setdefault((i, counted), {})
         if counted == "delta":
-            raw[(s, values)] = {m: row[aliases[m]] - row[_minus(aliases[m])] for m in ms}
+            raw[(s, values)] = {m: row[n] - row[d] for m, n, d in places}
         else:
-            raw[(s, values)] = {m: row[aliases[m]] for m in ms}
+            raw[(s, values)] = {m: row[n] for m, n, _d in places}
     results: list[Raw] = []
-    fresh: dict[str, tuple[Raw, int]] = {}
+    fresh: dict[str, tuple[Raw, int, Sets]] = {}
     for i, plan in enumerate(plans):
+        sets = asks[i][1]
         if plan.kept is not None:
             results.append(plan.kept)
             continue
@@ -385,21 +450,24 @@ def _count(
             base = plan.base_kept
             if base is None:
                 base = found.get((i, "base"), {})
-                fresh[plan.base_key] = (base, plan.base_signature)
-            raw = {k: dict(v) for k, v in base.items()}
+                fresh[plan.base_key] = (base, plan.base_signature, sets)
+            # The prefix's counts are shared, not copied: only the units with a difference get
+            # counts of their own (nothing here or in the callers changes a count in place).
+            raw = dict(base)
             for k, delta in found.get((i, "delta"), {}).items():
-                counts = raw.setdefault(k, dict.fromkeys(delta, 0))
+                counts = dict(raw.get(k) or dict.fromkeys(delta, 0))
                 for m, n in delta.items():
                     counts[m] = counts.get(m, 0) + n
+                raw[k] = counts
         if plan.key:
-            fresh[plan.key] = (raw, plan.signature)
+            fresh[plan.key] = (raw, plan.signature, sets)
         results.append(raw)
     if fresh:
         # In key order, so that two readers storing the same rows take their locks alike.
         PeriodCounts.objects.using(facts.db).bulk_create(
             [
-                PeriodCounts(key=k, counts=_to_json(r), signature=g)
-                for k, (r, g) in sorted(fresh.items())
+                PeriodCounts(key=k, counts=_to_json(r, sets), signature=g)
+                for k, (r, g, sets) in sorted(fresh.items())
             ],
             update_conflicts=True,
             unique_fields=["key"],
@@ -431,17 +499,26 @@ def count_table(
     name = f"{dimension.key}:{'|'.join(','.join(ms) for _f, ms in sets)}"
     (raw,) = _count(facts, asks=[(period, sets, name)], options=options)
     every = dimension.measures
+    zero = dict.fromkeys(every, 0)
     units: dict[str, Counts] = {}
-    total = dict.fromkeys(every, 0)
+    sums = [dict.fromkeys(measures, 0) for _fields, measures in sets]
     for (s, values), counted in raw.items():
-        fields, _measures = sets[s]
+        into = sums[s]
         for m, n in counted.items():
-            total[m] += n
-        if fields and all(v is None for v in values):
-            continue  # no person or department recorded (e.g. never dispatched)
+            into[m] += n
         if not any(counted.values()):
             continue  # facts inside the window that none of the measures counts: no unit
-        units.setdefault(unit_key(values), dict.fromkeys(every, 0)).update(counted)
+        if values.count(None) == len(values) and values:
+            continue  # no person or department recorded (e.g. never dispatched)
+        key = unit_key(values)
+        unit = units.get(key)
+        if unit is None:
+            units[key] = {**zero, **counted}
+        else:
+            unit.update(counted)
+    total = dict(zero)
+    for into in sums:
+        total.update(into)  # each measure has one key column set
     if not any(fields for fields, _measures in sets):
         units = {"": dict(total)}  # the city: one unit, also when the reader sees no facts
     return units, total

@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.facts import CaseFact
 from cases.models import Case
-from reports.counting import count_periods, count_table, window_q
+from reports.counting import KEPT_LAYOUT, _grows, count_periods, count_table, window_q
 from reports.indices import (
     DIMENSIONS,
     MEASURES,
@@ -69,6 +69,22 @@ def test_a_finished_period_is_counted_once_and_read_back_while_nothing_changed(f
     assert len(first_reads) == 1
     assert again_reads == []  # every period from the kept counts
     assert PeriodCounts.objects.count() == len(TREND)
+
+
+def test_counts_kept_under_another_layout_are_not_read_back(facts):
+    first, _reads = counted(facts)
+    for row in PeriodCounts.objects.all():
+        assert row.key.startswith(f"{KEPT_LAYOUT}:")
+        assert all(isinstance(counts, list) for _set, _values, counts in row.counts)
+        # The same row under a key of an earlier layout, with counts by name.
+        PeriodCounts.objects.create(
+            key=row.key.removeprefix(f"{KEPT_LAYOUT}:"), counts=[[0, [], {}]], signature=0
+        )
+        row.delete()
+
+    again, again_reads = counted(facts)
+    assert again == first
+    assert len(again_reads) == 1  # counted, not read from the rows of the other layout
 
 
 def test_a_changed_fact_makes_its_period_count_again(facts):
@@ -300,6 +316,37 @@ def test_what_a_period_and_its_prefix_count_differently_lies_after_the_prefix(fa
                 differing.add(m)
 
     assert {"due", "closed", "due_handle", "reports"} <= differing  # not an empty check
+
+
+@pytest.mark.parametrize("options", BOTH, ids=["without-suspended", "all"])
+def test_only_what_a_prefix_may_count_and_its_period_not_is_counted_both_ways(facts, options):
+    # A difference counts the facts its prefix counts and its period does not only for the
+    # measures where that can happen (_grows says which): "due" and its kin count a case closed
+    # at or after the period's end as late, so a later end can drop it; the others cannot.
+    growing = set()
+    for period, last in SPLITS:
+        prefix = Period("custom", period.first, last)
+        for m in MEASURES:
+            now, then = measure_q(m, period, options), measure_q(m, prefix, options)
+            if _grows(then, now):
+                growing.add(m)
+                assert not facts.filter(then & ~now).exists(), (m, period, last)
+            else:
+                assert m in {"due", "reworked", "extended", "due_handle"}, m
+
+    assert growing == set(MEASURES) - {"due", "reworked", "extended", "due_handle"}
+
+
+def test_a_filter_that_a_later_end_can_narrow_does_not_grow():
+    start, end, later = at(1, 0), at(10, 0), at(20, 0)
+    within = lambda e: Q(closed_at__gte=start, closed_at__lt=e)  # noqa: E731
+    assert _grows(within(end), within(later))
+    assert not _grows(within(later), within(end))  # an earlier end
+    assert not _grows(~within(end), ~within(later))  # NOT (< end): fewer facts as it grows
+    assert _grows(~Q(closed_at__gte=end), ~Q(closed_at__gte=later))
+    assert not _grows(Q(closed_at__gte=end), Q(closed_at__gte=later))
+    assert not _grows(within(end) & Q(source="a"), within(later) & Q(source="b"))
+    assert not _grows(within(end), within(later) | Q(source="a"))  # not alike
 
 
 def _running(world) -> tuple[Period, Period]:
