@@ -310,14 +310,20 @@ def rates_for(dimension: Dimension) -> list[RateDef]:
     ]
 
 
+@lru_cache(maxsize=64)
+def _rate_parts(keys: tuple[str, ...] | None) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (r.key, r.numerator, r.denominator) for r in RATES if keys is None or r.key in keys
+    )
+
+
 def rates_of(
     counts: dict[str, int], keys: tuple[str, ...] | None = None
 ) -> dict[str, Decimal | None]:
-    return {
-        r.key: rate(counts.get(r.numerator, 0), counts.get(r.denominator, 0))
-        for r in RATES
-        if keys is None or r.key in keys
-    }
+    """The rates (all, or those named by ``keys``) over ``counts``; called once per row of a
+    ranking, so the rates' parts are looked up once per choice of ``keys``."""
+    get = counts.get
+    return {key: rate(get(n, 0), get(d, 0)) for key, n, d in _rate_parts(keys)}
 
 
 # ---------------------------------------------------------------- dimensions

@@ -36,6 +36,7 @@ from reports.indices import (
     measure_q,
     measures_of,
     periods_trend,
+    rates_for,
     rates_of,
     unit_filter,
 )
@@ -229,16 +230,22 @@ def _report(
     dimension: Dimension,
     options: Options,
 ) -> Report:
-    labels = _labels(dimension, list(units))
-    rows = [
-        Row(key=key, label=labels.get(key, key or "—"), counts=counts, rates=rates_of(counts))
-        for key, counts in units.items()
-    ]
-    total_row = Row(key="", label=_("合计"), counts=total, rates=rates_of(total))
     scheme = None
     target = SCHEME_TARGET.get(dimension.key)
     if target is not None:
         scheme = ScoreScheme.objects.prefetch_related("weights").filter(target=target).first()
+    # A unit's row holds the rates its table, its file and its score read (a ranking has up to
+    # 10,000 rows); the total holds every rate, which the overview shows.
+    wanted = {r.key for r in rates_for(dimension)}
+    if scheme is not None:
+        wanted |= {w.rate for w in scheme.weights.all()}
+    keys = tuple(sorted(wanted))
+    labels = _labels(dimension, list(units))
+    rows = [
+        Row(key=key, label=labels.get(key, key or "—"), counts=counts, rates=rates_of(counts, keys))
+        for key, counts in units.items()
+    ]
+    total_row = Row(key="", label=_("合计"), counts=total, rates=rates_of(total))
     min_sample = settings.GRIDCITY_REPORTS_MIN_SAMPLE
     if scheme is not None:
         rows_score(rows, scheme, min_sample=min_sample)
