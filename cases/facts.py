@@ -298,6 +298,13 @@ def fact_record(event: CaseEvent) -> None:
     """Bring the case's fact up to date with an event just written (called by event_write,
     inside the transaction that holds the case row locked)."""
     case = event.case
+    if event.sequence == 1:
+        # The case's first event: its fact is new (the INSERT fails loudly if it is not).
+        fact = CaseFact(case_id=case.pk)
+        fact_apply(fact, event)
+        fact_snapshot(fact, case)
+        fact.save(force_insert=True)
+        return
     fact = CaseFact.objects.filter(case_id=case.pk).first() or CaseFact(case_id=case.pk)
     fact_apply(fact, event)
     fact_snapshot(fact, case)

@@ -109,11 +109,16 @@ def _snapshot(case: Case) -> dict[str, Any]:
     return {f.attname: getattr(case, f.attname) for f in case._meta.concrete_fields}
 
 
-def event_write(event: CaseEvent) -> CaseEvent:
+def event_write(event: CaseEvent, *, first: bool = False) -> CaseEvent:
     """Append an event; the case row is locked by the caller, so the next sequence is safe.
-    The case's evaluation fact follows in the same transaction (cases.facts)."""
-    last = CaseEvent.objects.filter(case_id=event.case_id).aggregate(m=Max("sequence"))["m"]
-    event.sequence = (last or 0) + 1
+    The case's evaluation fact follows in the same transaction (cases.facts). ``first`` says
+    the case was inserted in this transaction, so it has no events yet (nor a fact): the report
+    itself, which then needs neither look-up."""
+    if first:
+        event.sequence = 1
+    else:
+        last = CaseEvent.objects.filter(case_id=event.case_id).aggregate(m=Max("sequence"))["m"]
+        event.sequence = (last or 0) + 1
     event.save(force_insert=True)
     fact_record(event)
     return event
