@@ -86,6 +86,40 @@ def case_get_for_user(
     return case
 
 
+class CaseAsWritten:
+    """A case just registered, with the event and photos its registration wrote, standing in
+    for the same case read back with its history (case_get_for_user): a new case has no other
+    events, photos or assisting departments, and every related row it names (category, grid,
+    component, reporter) is in hand. Answering a report this way saves reading back what the
+    request has just written: four statements and about 10 ms of a 40 ms report
+    (bench/RESULTS.md, sixth round)."""
+
+    def __init__(self, case: Case, events: list[CaseEvent], photos: list[CasePhoto]) -> None:
+        self._case = case
+        self.events = events
+        self.photos = photos
+        self.assisting_departments: list[object] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._case, name)
+
+
+def case_as_written(
+    *, case: Case, event: CaseEvent, photos: list[CasePhoto], scope: Scope
+) -> CaseAsWritten | None:
+    """The case its registration just wrote, as the reader of ``scope`` would read it back, or
+    None when that reader may not see it. Reporters see their own cases, so only someone
+    registering a case for another reporter needs the look-up."""
+    visible = scope_filter(scope)
+    if (
+        visible is not None
+        and scope.user_id != case.reporter_id
+        and not Case.objects.filter(visible, pk=case.pk).exists()
+    ):
+        return None
+    return CaseAsWritten(case, [event], photos)
+
+
 def may_see_contact(scope: Scope) -> bool:
     return bool(scope.roles & CONTACT_ROLES)
 

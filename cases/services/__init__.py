@@ -33,6 +33,7 @@ from cases.services.handling import (
     case_urge,
 )
 from cases.services.intake import (
+    Reported,
     case_accept,
     case_approve_self_handle,
     case_deny_self_handle,
@@ -40,6 +41,7 @@ from cases.services.intake import (
     case_number_next,
     case_reject,
     case_report,
+    case_report_written,
     case_self_handle,
     case_send_for_verification,
     case_verify_fail,
@@ -81,6 +83,7 @@ ACTION_SERVICES = {
 
 __all__ = [
     "ACTION_SERVICES",
+    "Reported",
     "authorise",
     "case_accept",
     "case_after_report",
@@ -104,6 +107,7 @@ __all__ = [
     "case_reject",
     "case_report",
     "case_report_handled",
+    "case_report_written",
     "case_request_extension",
     "case_request_sendback",
     "case_request_suspension",

@@ -4,6 +4,8 @@ inspector's own handling and its approval, filing and voiding."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -59,7 +61,21 @@ def _photo_required_sources() -> set[str]:
     return set(getattr(settings, "GRIDCITY_REPORT_PHOTO_REQUIRED_SOURCES", ["inspector"]))
 
 
-def case_report(
+@dataclass(frozen=True)
+class Reported:
+    """What registering a case wrote: the case, its first event and that event's photos."""
+
+    case: Case
+    event: CaseEvent
+    photos: list[CasePhoto]
+
+
+def case_report(**kwargs: Any) -> Case:
+    """Register a new case (see case_report_written): the case."""
+    return case_report_written(**kwargs).case
+
+
+def case_report_written(
     *,
     actor: AbstractBaseUser,
     source: Source | str,
@@ -73,11 +89,13 @@ def case_report(
     reporter_phone: str = "",
     photos: Sequence[bytes] = (),
     scope: Scope | None = None,
-) -> Case:
+) -> Reported:
     """Register a new case. Inspectors report what they found themselves; acceptors register
     reports from the public, hotlines, video and other systems (verified on site first where
     the table says so). Suggestion, duplicate check and automation follow on a worker.
-    ``scope`` is the actor's scope when the caller already computed it for this request."""
+    ``scope`` is the actor's scope when the caller already computed it for this request. The
+    answer holds the rows written, so that the request can be answered without reading them
+    back (cases.selectors.case_as_written)."""
     source = Source(source)
     now = clock.now()
     if scope is None:
@@ -156,9 +174,10 @@ def case_report(
                 note=description[:500],
                 data={"source": source, "grid": grid.code},
                 created_at=now,
-            )
+            ),
+            first=True,
         )
-        photos_attach(
+        stored = photos_attach(
             case=case,
             event=event,
             stage=CasePhoto.Stage.REPORT,
@@ -170,7 +189,7 @@ def case_report(
         from cases.tasks import process_reported_case
 
         task_enqueue(process_reported_case, case_id=case.pk)
-    return case
+    return Reported(case=case, event=event, photos=stored)
 
 
 def case_send_for_verification(
@@ -373,6 +392,7 @@ __all__ = [
     "case_number_next",
     "case_reject",
     "case_report",
+    "case_report_written",
     "case_self_handle",
     "case_send_for_verification",
     "case_verify_fail",

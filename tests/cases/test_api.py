@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import Case
 from cases.workflow import Source, Status
+from gridcity.geo import make_point
 from tests.factories.cases import act, case_in_state, jpeg_bytes, report_case
+from tests.factories.grids import ComponentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +41,62 @@ def test_report_by_multipart_with_photos_creates_a_case(client, world):
     assert body["grid_code"] == world.grids[0].code
     assert [e["action"] for e in body["events"]] == ["report"]
     assert body["photos"][0]["stage"] == "report"
+
+
+def test_the_answer_to_a_report_is_the_case_as_a_read_straight_after_gives_it(client, world):
+    # The report is answered from the rows it wrote (cases.selectors.case_as_written), not by
+    # reading them back: every field must still be what the detail endpoint then says.
+    here = world.point()
+    component = ComponentFactory(
+        category=world.component_category,
+        geometry=make_point(lon=here.x + 0.0001, lat=here.y),
+    )
+    photo = jpeg_bytes(gps=(here.x + 0.0002, here.y))  # a distance from the case, too
+    reports = [
+        (
+            world.inspector,
+            {
+                "source": "inspector",
+                "category": world.component_category.pk,
+                "component": component.identifier,
+                "description": "井盖破损",
+                "address": "太平角一路 3 号",
+                "urgency": "urgent",
+                "lon": here.x,
+                "lat": here.y,
+                "photos": [SimpleUploadedFile("a.jpg", photo, content_type="image/jpeg")],
+            },
+        ),
+        (
+            world.acceptor,
+            {
+                "source": "public",
+                "category": world.matter.pk,
+                "description": "路灯不亮",
+                "reporter_name": "王先生",
+                "reporter_phone": "13800000000",
+                "lon": world.point(grid=1).x,
+                "lat": world.point(grid=1).y,
+            },
+        ),
+    ]
+    answers = []
+    for user, fields in reports:
+        login(client, user)
+        response = client.post("/api/v1/cases/", fields)
+        assert response.status_code == 201, response.json()
+        answered = response.json()
+
+        read = client.get(f"/api/v1/cases/{answered['id']}/").json()
+
+        assert answered == read
+        answers.append(answered)
+    inspector, acceptor = answers
+    assert inspector["component_id"] == component.pk
+    assert inspector["allowed_actions"]
+    assert inspector["photos"][0]["distance_m"] is not None
+    assert acceptor["reporter_contact"] == {"name": "王先生", "phone": "13800000000"}
+    assert [e["action"] for e in acceptor["events"]] == ["report"]
 
 
 def test_report_outside_the_city_is_a_clear_400(client, world):
