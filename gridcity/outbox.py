@@ -5,6 +5,9 @@ request. `outbox_relay` (run by beat) sends whatever the broker could not take a
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +24,16 @@ from gridcity.models import OutboxTask
 logger = logging.getLogger(__name__)
 
 
+# Tasks whose transaction committed inside sent_together(), waiting for the block to end.
+_together = threading.local()
+
+# One task as sent: its outbox row, name, arguments and the request id it carries.
+Item = tuple[int, str, dict[str, Any], str]
+
+
 def task_enqueue(task: Task | str, **kwargs: Any) -> OutboxTask:
-    """Records `task(**kwargs)` in the current transaction; it is sent when that commits.
+    """Records `task(**kwargs)` in the current transaction; it is sent when that commits (at
+    the end of the enclosing sent_together(), if any).
 
     The task must be idempotent: a relay may send it again if the mark of an earlier send
     was lost.
@@ -30,52 +41,94 @@ def task_enqueue(task: Task | str, **kwargs: Any) -> OutboxTask:
     name = task if isinstance(task, str) else task.name
     request_id = current_request_id() or ""
     row = OutboxTask.objects.create(task=name, kwargs=kwargs, request_id=request_id)
-    transaction.on_commit(lambda: _send(row.pk, name, kwargs, request_id), robust=True)
+    item = (row.pk, name, kwargs, request_id)
+    transaction.on_commit(lambda: _committed(item), robust=True)
     return row
 
 
-def _send(row_id: int, name: str, kwargs: dict[str, Any], request_id: str) -> bool:
-    """Publishes one task; marks the row sent, or records why the broker refused it. The task
-    carries the request id of the write that recorded it, even when the relay sends it."""
+def _committed(item: Item) -> None:
+    waiting = getattr(_together, "items", None)
+    if waiting is None:
+        _send_all([item])
+    else:
+        waiting.append(item)
+
+
+@contextmanager
+def sent_together() -> Iterator[None]:
+    """The tasks recorded by transactions that commit inside the block are sent when it ends,
+    over one broker connection and marked sent by one UPDATE, rather than each on its own
+    right after its commit: a report queues three tasks, and sending them one by one cost
+    about 5 ms of its 30 (bench/RESULTS.md, sixth round). A task whose transaction rolls back
+    is never sent, as without the block; an inner block leaves the sending to the outer one."""
+    if getattr(_together, "items", None) is not None:
+        yield
+        return
+    _together.items = []
+    try:
+        yield
+    finally:
+        items, _together.items = _together.items, None
+        if items:
+            _send_all(items)
+
+
+def _send_all(items: list[Item]) -> list[int]:
+    """Publishes the tasks in order and marks their rows sent, or records why the broker
+    refused them (after a refusal the rest are not tried: the relay sends them later). Each
+    task carries the request id of the write that recorded it, even when the relay sends it.
+    Returns the ids of the rows sent."""
     if app.conf.task_always_eager:
-        # Eager mode (tests that run tasks in their own process) runs the task here, as
+        # Eager mode (tests that run tasks in their own process) runs the tasks here, as
         # delay() would; there is no broker to tell.
-        app.tasks[name].apply(kwargs=kwargs)
-        OutboxTask.objects.filter(pk=row_id).update(
+        for _row_id, name, kwargs, _request_id in items:
+            app.tasks[name].apply(kwargs=kwargs)
+        sent = [row_id for row_id, *_rest in items]
+        OutboxTask.objects.filter(pk__in=sent).update(
             sent_at=timezone.now(), attempts=F("attempts") + 1
         )
-        return True
+        return sent
+    sent = []
+    error = ""
     try:
         # No retries here: a request must not wait on a broker that is down; the relay retries.
-        headers = {"request_id": request_id} if request_id else None
         with app.producer_or_acquire() as producer:
             # A pooled connection is reused; a dead one gets one quick reconnect, not kombu's
             # default patient retries, which would hold the request for many seconds.
             producer.connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.2, timeout=2
             )
-            # No one waits for the result (the tasks ignore theirs). Without saying so here,
-            # send_task subscribes the process to the task's result channel on Redis, and that
-            # bookkeeping, never read back, grew for as long as the process lived (about
-            # 0.2 KB a task, bench/RESULTS.md, fourth round).
-            app.send_task(
-                name,
-                kwargs=kwargs,
-                retry=False,
-                headers=headers,
-                producer=producer,
-                ignore_result=True,
-            )
+            for row_id, name, kwargs, request_id in items:
+                # No one waits for the result (the tasks ignore theirs). Without saying so
+                # here, send_task subscribes the process to the task's result channel on
+                # Redis, and that bookkeeping, never read back, grew for as long as the
+                # process lived (about 0.2 KB a task, bench/RESULTS.md, fourth round).
+                app.send_task(
+                    name,
+                    kwargs=kwargs,
+                    retry=False,
+                    headers={"request_id": request_id} if request_id else None,
+                    producer=producer,
+                    ignore_result=True,
+                )
+                sent.append(row_id)
     except Exception as exc:
-        logger.warning("task %s (outbox #%s) not sent yet: %s", name, row_id, exc)
-        OutboxTask.objects.filter(pk=row_id).update(
-            attempts=F("attempts") + 1, last_error=str(exc)[:1000]
+        error = str(exc)[:1000]
+        logger.warning(
+            "%d task(s) (outbox #%s…) not sent yet: %s",
+            len(items) - len(sent),
+            items[len(sent)][0],
+            exc,
         )
-        return False
-    OutboxTask.objects.filter(pk=row_id).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
-    )
-    return True
+    if sent:
+        OutboxTask.objects.filter(pk__in=sent).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+    if error:
+        OutboxTask.objects.filter(pk__in=[row_id for row_id, *_rest in items[len(sent) :]]).update(
+            attempts=F("attempts") + 1, last_error=error
+        )
+    return sent
 
 
 def outbox_relay(*, older_than_seconds: float | None = None, batch_size: int = 500) -> int:
@@ -98,7 +151,7 @@ def outbox_relay(*, older_than_seconds: float | None = None, batch_size: int = 5
             )
             if not rows:
                 break
-            ok = [row for row in rows if _send(row.pk, row.task, row.kwargs, row.request_id)]
+            ok = _send_all([(row.pk, row.task, row.kwargs, row.request_id) for row in rows])
             sent += len(ok)
             if len(ok) < len(rows):
                 break  # the broker is still refusing; try again at the next run

@@ -31,7 +31,7 @@ from departments.calendar import work_calendar
 from departments.roles import Role
 from departments.selectors import Scope, user_scope
 from gridcity.errors import NotPermitted, ValidationFailed
-from gridcity.outbox import task_enqueue
+from gridcity.outbox import sent_together, task_enqueue
 from grids.models import Category, Component
 from grids.selectors import grid_for_point
 
@@ -126,7 +126,7 @@ def case_report_written(
         raise ValidationFailed(_("监督员上报需要至少一张现场照片。"), code="photo_required")
     grid = grid_for_point(point=location, on=timezone.localdate(now))
     status = workflow.report_target(source)
-    with transaction.atomic():
+    with sent_together(), transaction.atomic():
         case = Case(
             number=case_number_next(year=timezone.localdate(now).year),
             source=source,

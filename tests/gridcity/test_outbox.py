@@ -156,3 +156,39 @@ def test_outbox_in_eager_mode_runs_the_task_in_process(tasks_in_process):
     row.refresh_from_db()
     assert beat.ran_at is not None
     assert row.sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_tasks_committed_together_are_sent_at_the_end_of_the_block_in_one_mark(
+    celery_worker,
+):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from gridcity.outbox import sent_together
+
+    beats = [Heartbeat.objects.create(source=Heartbeat.Source.REQUEST) for _ in range(4)]
+    with CaptureQueriesContext(connection) as captured, sent_together():
+        for beat in beats[:2]:
+            with transaction.atomic():
+                task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            task_enqueue(record_heartbeat, heartbeat_id=beats[2].pk)
+            raise RuntimeError("this write failed")
+        with transaction.atomic():
+            task_enqueue(record_heartbeat, heartbeat_id=beats[3].pk)
+        waiting = OutboxTask.objects.filter(sent_at__isnull=True).count()
+
+    assert waiting == 3  # committed, not yet sent: the block sends them as it ends
+    rows = OutboxTask.objects.all()
+    assert len(rows) == 3
+    assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
+    marks = [q for q in captured.captured_queries if q["sql"].startswith('UPDATE "gridcity_')]
+    assert len(marks) == 1
+    sent = [beats[0].pk, beats[1].pk, beats[3].pk]
+    wait_for(
+        lambda: Heartbeat.objects.filter(pk__in=sent, ran_at__isnull=False).count() == 3,
+        timeout=30,
+        what="the worker to run the three tasks sent together",
+    )
+    assert Heartbeat.objects.get(pk=beats[2].pk).ran_at is None
