@@ -70,7 +70,12 @@ def sent_together() -> Iterator[None]:
     finally:
         items, _together.items = _together.items, None
         if items:
-            _send_all(items)
+            try:
+                _send_all(items)
+            except Exception:
+                # As a robust on_commit callback would: the writes stand whatever happens here,
+                # and the relay sends what was not marked sent.
+                logger.exception("sending %d committed task(s) failed", len(items))
 
 
 def _send_all(items: list[Item]) -> list[int]:

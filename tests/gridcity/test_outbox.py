@@ -192,3 +192,26 @@ def test_outbox_tasks_committed_together_are_sent_at_the_end_of_the_block_in_one
         what="the worker to run the three tasks sent together",
     )
     assert Heartbeat.objects.get(pk=beats[2].pk).ran_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_a_failure_while_sending_together_leaves_the_write_and_the_relay_sends_it(
+    monkeypatch,
+):
+    from django.db import transaction
+
+    from gridcity import outbox
+
+    beat = Heartbeat.objects.create(source=Heartbeat.Source.REQUEST)
+
+    def lost(_items):
+        raise ConnectionError("the database went away while marking")
+
+    monkeypatch.setattr(outbox, "_send_all", lost)
+    with outbox.sent_together(), transaction.atomic():
+        task_enqueue(record_heartbeat, heartbeat_id=beat.pk)  # no error reaches the writer
+    monkeypatch.undo()
+
+    row = OutboxTask.objects.get()
+    assert row.sent_at is None
+    assert outbox_relay(older_than_seconds=0) == 1
