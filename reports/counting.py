@@ -31,10 +31,10 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
-from cases.facts import CaseFact
+from cases.facts import LATEST_STAMPS, CaseFact
 from reports.indices import Dimension, Options, Period, PeriodKind, measure_q, unit_key
 from reports.models import PeriodCounts
 
@@ -83,16 +83,24 @@ def window_q(measures: Iterable[str], period: Period, options: Options) -> Q:
     """A filter holding every fact any of ``measures`` counts in ``period``: the union of
     the time ranges the measures are anchored in (the measures' own filters, OR-ed, when one of
     them is not plainly anchored in a range)."""
-    filters = [measure_q(m, period, options) for m in measures]
-    fields: set[str] = set()
-    for q in filters:
-        anchored = _range_fields(q, period)
-        if anchored is None:
-            return reduce(or_, filters)
-        fields |= anchored
+    fields = _anchors(measures, period, options)
+    if fields is None:
+        return reduce(or_, (measure_q(m, period, options) for m in measures))
     return reduce(
         or_, (Q(**{f"{f}__gte": period.start, f"{f}__lt": period.end}) for f in sorted(fields))
     )
+
+
+def _anchors(measures: Iterable[str], period: Period, options: Options) -> set[str] | None:
+    """The time columns ``measures`` are anchored in: every fact one of them counts in
+    ``period`` has one of these inside it (None when a measure does not say so plainly)."""
+    fields: set[str] = set()
+    for m in measures:
+        anchored = _range_fields(measure_q(m, period, options), period)
+        if anchored is None:
+            return None
+        fields |= anchored
+    return fields
 
 
 def _minus(alias: str) -> str:
@@ -176,12 +184,20 @@ def _part(
             counts[_minus(alias)] = Count("pk", filter=then & ~now)
     if not deltas:
         counts = {alias: counts[alias] for alias in aliases.values()}
-    return (
-        facts.filter(window_q(measures, _window(part), options))
-        .values(part=Value(index), **keys)
-        .annotate(**counts)
-        .order_by()
-    )
+    window = _window(part)
+    read = facts.filter(window_q(measures, window, options))
+    anchors = _anchors(measures, window, options)
+    scoped = bool(facts.query.where)
+    if base is not None and scoped and anchors is not None and anchors <= set(LATEST_STAMPS):
+        # For a reader who sees part of the city, the same facts said once more as one range:
+        # each has a timestamp in the days after the prefix, so its latest is on or after
+        # their first. PostgreSQL estimates the OR of the per-date ranges as if no fact had two
+        # of them (for a department's days after its two-year prefix, 429,000 facts where
+        # 102,000 match) and then read the reader's whole history through its own condition's
+        # index instead (300 ms → 60 ms); fact_latest it estimates well. For the whole city
+        # the per-date ranges alone are faster (110 ms against 170 ms with the range added).
+        read = read.alias(latest=Greatest(*LATEST_STAMPS)).filter(latest__gte=window.start)
+    return read.values(part=Value(index), **keys).annotate(**counts).order_by()
 
 
 def _read(

@@ -7,6 +7,7 @@ trigger on the facts that records the changes, whichever way a fact is written."
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -16,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.facts import CaseFact
+from cases.facts import LATEST_STAMPS, CaseFact
 from cases.models import Case
-from reports.counting import KEPT_LAYOUT, _grows, count_periods, count_table, window_q
+from reports.counting import KEPT_LAYOUT, _anchors, _grows, count_periods, count_table, window_q
 from reports.indices import (
     DIMENSIONS,
     MEASURES,
@@ -413,6 +414,43 @@ def test_a_ranking_that_runs_to_today_equals_counting_each_unit(world):
         unit = facts.filter(unit_filter(dimension, "due", key))
         assert counts == one_by_one(unit, [(period, tuple(MEASURES))])[0], key
     assert sum(u["filed"] for u in units.values()) <= total["filed"]
+
+
+def test_a_scoped_ranking_reads_the_days_after_its_prefix_through_the_latest_timestamp(world):
+    # For a reader who sees part of the city the days after the prefix are also said as one
+    # range of fact_latest (the planner misjudged the OR of the per-date ranges); the counts
+    # must stay exactly those of counting each unit, and the whole city keeps the plain ranges.
+    period, _prefix = _running(world)
+    everything = CaseFact.objects.all()
+    department = everything.exclude(lead_department=None).values_list("lead_department", flat=True)
+    mine = everything.filter(lead_department__in=[department.first()])  # as a lead's scope
+    dimension = DIMENSIONS["grid"]
+
+    for facts in (mine, everything):
+        count_table(facts, period=period, dimension=dimension, options=EVENT)  # keeps the prefix
+        with CaptureQueriesContext(connection) as captured:
+            units, total = count_table(facts, period=period, dimension=dimension, options=EVENT)
+        (statement,) = fact_reads(captured)
+
+        assert ("GREATEST(" in statement) == (facts is mine)
+        assert total == one_by_one(facts, [(period, tuple(MEASURES))])[0]
+        for key, counts in units.items():
+            unit = facts.filter(unit_filter(dimension, "due", key))
+            assert counts == one_by_one(unit, [(period, tuple(MEASURES))])[0], key
+
+
+def test_every_timestamp_a_measure_counts_by_is_in_the_latest_and_its_index(db):
+    # Were a measure anchored in a timestamp fact_latest leaves out, the scoped reader's range
+    # would drop its facts; _part then leaves the range out, and this test says so first.
+    periods = [MONTH, Period("custom", date(2025, 1, 1), date(2026, 6, 30))]
+    for options in BOTH:
+        for period in periods:
+            anchors = _anchors(MEASURES, period, options)
+            assert anchors is not None and anchors <= set(LATEST_STAMPS), anchors
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'fact_latest'")
+        (definition,) = cursor.fetchone()
+    assert re.findall(r"\b(\w+_(?:at|deadline))\b", definition) == list(LATEST_STAMPS)
 
 
 def test_a_change_in_the_prefix_makes_it_count_again(world):
