@@ -186,9 +186,9 @@ def _part(
         counts = {alias: counts[alias] for alias in aliases.values()}
     window = _window(part)
     read = facts.filter(window_q(measures, window, options))
-    anchors = _anchors(measures, window, options)
     scoped = bool(facts.query.where)
-    if base is not None and scoped and anchors is not None and anchors <= set(LATEST_STAMPS):
+    anchors = _anchors(measures, window, options) if base is not None and scoped else None
+    if anchors is not None and anchors <= set(LATEST_STAMPS):
         # For a reader who sees part of the city, the same facts said once more as one range:
         # each has a timestamp in the days after the prefix, so its latest is on or after
         # their first. PostgreSQL estimates the OR of the per-date ranges as if no fact had two
