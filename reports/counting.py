@@ -83,11 +83,17 @@ def window_q(measures: Iterable[str], period: Period, options: Options) -> Q:
     """A filter holding every fact any of ``measures`` counts in ``period``: the union of
     the time ranges the measures are anchored in (the measures' own filters, OR-ed, when one of
     them is not plainly anchored in a range)."""
-    fields = _anchors(measures, period, options)
-    if fields is None:
+    return _window_q(measures, period, options, _anchors(measures, period, options))
+
+
+def _window_q(
+    measures: Iterable[str], period: Period, options: Options, anchors: set[str] | None
+) -> Q:
+    """window_q, given the measures' anchors (_anchors) when the caller has them already."""
+    if anchors is None:
         return reduce(or_, (measure_q(m, period, options) for m in measures))
     return reduce(
-        or_, (Q(**{f"{f}__gte": period.start, f"{f}__lt": period.end}) for f in sorted(fields))
+        or_, (Q(**{f"{f}__gte": period.start, f"{f}__lt": period.end}) for f in sorted(anchors))
     )
 
 
@@ -185,10 +191,10 @@ def _part(
     if not deltas:
         counts = {alias: counts[alias] for alias in aliases.values()}
     window = _window(part)
-    read = facts.filter(window_q(measures, window, options))
+    anchors = _anchors(measures, window, options)
+    read = facts.filter(_window_q(measures, window, options, anchors))
     scoped = bool(facts.query.where)
-    anchors = _anchors(measures, window, options) if base is not None and scoped else None
-    if anchors is not None and anchors <= set(LATEST_STAMPS):
+    if base is not None and scoped and anchors is not None and anchors <= set(LATEST_STAMPS):
         # For a reader who sees part of the city, the same facts said once more as one range:
         # each has a timestamp in the days after the prefix, so its latest is on or after
         # their first. PostgreSQL estimates the OR of the per-date ranges as if no fact had two
