@@ -116,12 +116,10 @@ LATEST_STAMPS = (
 )
 
 
-class CaseFact(models.Model):
-    """What the evaluation reports need of one case, refreshed with each of its events."""
+class FactColumns(models.Model):
+    """The columns of an evaluation fact: the fact of a case now (CaseFact) and, in
+    reports.models.FactVersion, one as it was before a change."""
 
-    case = models.OneToOneField(
-        "cases.Case", primary_key=True, on_delete=models.CASCADE, related_name="fact"
-    )
     number = models.CharField(_("案件编号"), max_length=16)
     status = models.CharField(_("状态"), max_length=24)
     source = models.CharField(_("来源"), max_length=16)
@@ -187,6 +185,26 @@ class CaseFact(models.Model):
     sendback_count = models.PositiveIntegerField(_("回退次数"), default=0)
     urge_count = models.PositiveIntegerField(_("督办次数"), default=0)
     last_sequence = models.PositiveIntegerField(_("已计入事件序号"), default=0)
+    # When a column the reports count by last changed (the database's clock at the start of
+    # the writing transaction): set by a trigger on every insert and on every update that
+    # changes more than last_sequence, whatever the writer sends; empty for facts written before
+    # the column existed. The reports keep the counts of the facts unchanged since a moment and
+    # add what changed after it (reports.counting, "rolling counts").
+    changed_at = models.DateTimeField(_("变更时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in (*EVENT_FIELDS, *SNAPSHOT_FIELDS)}
+
+
+class CaseFact(FactColumns):
+    """What the evaluation reports need of one case, refreshed with each of its events."""
+
+    case = models.OneToOneField(
+        "cases.Case", primary_key=True, on_delete=models.CASCADE, related_name="fact"
+    )
 
     class Meta:
         verbose_name = _("案件考核事实")
@@ -196,6 +214,7 @@ class CaseFact(models.Model):
         # the days after a kept prefix can be read as one range (reports.counting._part).
         indexes = [
             models.Index(Greatest(*LATEST_STAMPS), name="fact_latest"),
+            models.Index(fields=["changed_at"], name="fact_changed"),
             models.Index(fields=["reported_at"], name="fact_reported"),
             models.Index(fields=["accepted_at"], name="fact_accepted"),
             models.Index(fields=["filed_at"], name="fact_filed"),
@@ -218,9 +237,6 @@ class CaseFact(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in (*EVENT_FIELDS, *SNAPSHOT_FIELDS)}
 
 
 def _left_on_time(event: CaseEvent) -> bool | None:

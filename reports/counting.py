@@ -13,12 +13,15 @@ on every fact in it, and measured up to 2.4 times slower on 2,000,000 facts.
 
 The counts of finished periods are kept and read back until a fact of their days changes,
 and a long period that runs to today is counted as its kept prefix and what differs after it
-("kept counts" below).
+("kept counts" below). Past that, the counts of every period are kept as of a moment and read
+as those plus what changed since ("rolling counts" below): a page then reads the facts changed
+in the last minutes, however long its period and however busy the city.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
@@ -26,17 +29,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Value
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from cases.facts import LATEST_STAMPS, CaseFact
 from reports.indices import Dimension, Options, Period, PeriodKind, measure_q, unit_key
-from reports.models import PeriodCounts
+from reports.models import FactVersion, PeriodCounts
 
 Counts = dict[str, int]
 # The count of a measure a part does not count: a bigint like COUNT(), so that every part of a
@@ -144,16 +147,35 @@ def _grows(then: Any, now: Any, negated: bool = False) -> bool:
     return op in (("gt", "gte") if negated else ("lt", "lte"))
 
 
-# period, key columns, measures, and the kept prefix of the period a part counts against
-Part = tuple[Period, tuple[str, ...], Sequence[str], Period | None]
+class Part(NamedTuple):
+    """What one aggregate of a statement counts."""
+
+    period: Period
+    fields: tuple[str, ...]  # its key columns
+    measures: Sequence[str]
+    base: Period | None = None  # the kept prefix of the period it counts the difference to
+    # Only the facts changed in [from, to) (to None: up to now), for rolling counts.
+    changed: tuple[datetime, datetime | None] | None = None
+    # Instead of the facts, the versions that changes since this moment replaced and that had
+    # not changed before it (what rolling counts kept as of then hold and now take away).
+    replaced: datetime | None = None
 
 
 def _window(part: Part) -> Period:
     """The days a part reads: its period, or for a difference the days after its prefix."""
-    period, _fields, _measures, base = part
-    if base is None:
-        return period
-    return Period(PeriodKind.CUSTOM, base.last + timedelta(days=1), period.last)
+    if part.base is None:
+        return part.period
+    return Period(PeriodKind.CUSTOM, part.base.last + timedelta(days=1), part.period.last)
+
+
+def _versions(facts: QuerySet[CaseFact]) -> QuerySet[FactVersion]:
+    """The versions of the facts ``facts`` selects, by the same condition: a selection that is
+    kept reads its own columns only (_selection), which FactVersion has under the same names."""
+    versions = FactVersion.objects.using(facts.db).all()
+    if facts.query.where:
+        table = {CaseFact._meta.db_table: FactVersion._meta.db_table}
+        versions.query.where = facts.query.where.relabeled_clone(table)
+    return versions
 
 
 def _part(
@@ -174,7 +196,7 @@ def _part(
     that only grows with its period, _grows, has none, and that count is left out). Those facts
     all lie in the days after the prefix (tests/reports/test_period_counts.py), so only those
     are read."""
-    period, fields, measures, base = part
+    period, fields, measures, base = part.period, part.fields, part.measures, part.base
     keys = {f"k{n}": F(field) for n, field in enumerate(fields)}
     counts: dict[str, Any] = {}
     for m, alias in aliases.items():
@@ -192,8 +214,19 @@ def _part(
         counts = {alias: counts[alias] for alias in aliases.values()}
     window = _window(part)
     anchors = _anchors(measures, window, options)
-    read = facts.filter(_window_q(measures, window, options, anchors))
     scoped = bool(facts.query.where)
+    source: QuerySet[Any] = facts
+    if part.replaced is not None:
+        since = part.replaced
+        source = _versions(facts).filter(
+            Q(changed_at__lt=since) | Q(changed_at__isnull=True), captured_at__gte=since
+        )
+    elif part.changed is not None:
+        since, until = part.changed
+        source = facts.filter(changed_at__gte=since)
+        if until is not None:
+            source = source.filter(changed_at__lt=until)
+    read = source.filter(_window_q(measures, window, options, anchors))
     if base is not None and scoped and anchors is not None and anchors <= set(LATEST_STAMPS):
         # For a reader who sees part of the city, the same facts said once more as one range:
         # each has a timestamp in the days after the prefix, so its latest is on or after
@@ -220,7 +253,7 @@ def _read(
     JIT compilation, which cost more than running these statements (15 s against 1.1 s for the
     overview of a month), is off for every connection (settings: DATABASE_SESSION_OPTIONS).
     """
-    deltas = any(base is not None for *_rest, base in parts)
+    deltas = any(part.base is not None for part in parts)
     queries = [
         _part(facts, index=i, part=part, aliases=aliases, deltas=deltas, options=options)
         for i, part in enumerate(parts)
@@ -306,9 +339,10 @@ def _selection(facts: QuerySet[CaseFact]) -> str | None:
 KEPT_LAYOUT = "v2"
 
 
-def _kept_key(period: Period, name: str, options: Options) -> str:
+def _kept_key(period: Period, name: str, options: Options, *, rolling: bool = False) -> str:
     suspended = "without-suspended" if options.exclude_suspended else "all"
-    return f"{KEPT_LAYOUT}:event:{suspended}:{period.first}:{period.last}:{name}"
+    kind = "rolling" if rolling else "event"
+    return f"{KEPT_LAYOUT}:{kind}:{suspended}:{period.first}:{period.last}:{name}"
 
 
 def _prefix(period: Period) -> Period | None:
@@ -356,11 +390,72 @@ def _from_json(stored: list[Any], sets: Sets) -> Raw:
     }
 
 
+# ---------------------------------------------------------------- rolling counts
+# The counts of a period change with every step on one of its cases, wherever in the period
+# that case's days lie: a city's working day changes facts of every day for weeks back, so the
+# counts of a period still running (the last two years, this month so far) are never kept by
+# their days, and those of a finished one (last month) not for long while its cases are still
+# being handled. Every period's counts are also kept as of a moment (PeriodCounts.as_of): the
+# counts of the facts unchanged since then. A trigger stamps each fact
+# with when it last changed in a way a report counts (CaseFact.changed_at) and keeps the
+# version each change replaced (FactVersion), so a read is what was kept, plus the facts
+# changed since the moment, minus the versions they replaced that were counted then; it reads
+# the facts changed in the last minutes, not the month. Every fact's contribution to a period's
+# counts depends on its row and the period only (the event convention), so this is exact.
+#
+# The moment a read keeps its counts as of is a little in the past, and never later than the
+# start of a transaction still open (the reader's own included): a writer's changed_at is the
+# start of its transaction, so a change stamped before the moment that had not committed when
+# the counts were taken would otherwise be in neither part. Only transactions of the platform's
+# own database role are seen in pg_stat_activity; a writer under another role should not hold
+# a transaction open for longer than ROLL_MARGIN.
+ROLL_MARGIN = timedelta(minutes=5)
+ROLL_EVERY = timedelta(minutes=10)  # a read keeps its counts again once they are this old
+ROLL_KEPT = timedelta(days=2)  # older kept counts are not read (versions go after three days)
+MOMENT_SQL = """
+SELECT clock_timestamp(), LEAST(clock_timestamp() - %s, (
+       SELECT min(xact_start) FROM pg_stat_activity
+        WHERE datname = current_database() AND backend_type = 'client backend'))
+"""
+
+
+def _moment(db: str) -> tuple[datetime, datetime]:
+    """The database's clock now, and the moment counts taken now may be kept as of."""
+    with connections[db].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the activity seen now, not cached
+        cursor.execute(MOMENT_SQL, [ROLL_MARGIN])
+        now, moment = cursor.fetchone()
+    return now, moment
+
+
+def _rolled(raw: Raw, plus: Sequence[Raw], minus: Sequence[Raw]) -> Raw:
+    """``raw`` with the counts of ``plus`` added and those of ``minus`` taken away. ``raw``'s
+    counts are shared, not copied: only the units that differ get counts of their own (nothing
+    here or in the callers changes a count in place)."""
+    out = dict(raw)
+    copied: set[tuple[int, tuple[Any, ...]]] = set()
+    for sign, raws in ((1, plus), (-1, minus)):
+        for each in raws:
+            for k, delta in each.items():
+                counts = out.get(k)
+                if k not in copied:
+                    counts = dict(counts or dict.fromkeys(delta, 0))
+                    out[k] = counts
+                    copied.add(k)
+                for m, n in delta.items():
+                    counts[m] = counts.get(m, 0) + sign * n
+    return out
+
+
 @dataclass
 class _Plan:
     """How one period is counted: read back whole (``kept``); or as its prefix ``base`` (read
     back, or counted when ``base_kept`` is None) and what differs after it; or counted whole.
-    A period with a ``key`` is stored once counted."""
+    A period with a ``key`` is stored once counted.
+
+    Every period is also kept rolling (``roll_key``): read back, when it is not ``kept``, as
+    ``rolled``, the counts as of ``since``, and what changed after; and kept again as of
+    ``roll_to``."""
 
     period: Period
     key: str | None = None  # the period's own kept row, when it may be kept
@@ -370,6 +465,10 @@ class _Plan:
     base_key: str = ""
     base_signature: int = 0
     base_kept: Raw | None = None
+    roll_key: str = ""
+    rolled: Raw | None = None
+    since: datetime | None = None
+    roll_to: datetime | None = None
 
 
 def _plan(
@@ -387,6 +486,7 @@ def _plan(
     keys: dict[int, str] = {}
     at = len(periods)
     for i, plan in enumerate(plans):
+        plan.roll_key = _kept_key(plan.period, names[i], options, rolling=True)
         if i in signatures:
             keys[i] = plan.key = _kept_key(plan.period, names[i], options)
             plan.signature = signatures[i]
@@ -396,18 +496,40 @@ def _plan(
             plan.base_signature = signatures[at]
         if prefixes[i] is not None:
             at += 1
+    # The rows' counts come as text and only those a plan reads back are decoded: a ranking's
+    # row is a megabyte of JSON, and a page finds two or three rows for each period.
+    wanted = {*keys.values(), *(plan.roll_key for plan in plans)}
     stored = {
-        row.key: row
-        for row in PeriodCounts.objects.using(facts.db).filter(key__in=set(keys.values()))
+        key: (signature, as_of, text)
+        for key, signature, as_of, text in PeriodCounts.objects.using(facts.db)
+        .filter(key__in=wanted)
+        .values_list("key", "signature", "as_of", Cast("counts", TextField()))
     }
+    moments: list[tuple[datetime, datetime]] = []
+
+    def clock() -> tuple[datetime, datetime]:  # read once, when a plan needs it
+        if not moments:
+            moments.append(_moment(facts.db))
+        return moments[0]
+
     for plan, (_period, sets, _name) in zip(plans, asks, strict=True):
-        row = stored.get(plan.key or plan.base_key)
-        if row is None:
+        signature, _as_of, text = stored.get(plan.key or "", (None, None, ""))
+        if plan.key and signature == plan.signature:
+            plan.kept = _from_json(json.loads(text), sets)  # a finished period nothing changed in
             continue
-        if plan.key and row.signature == plan.signature:
-            plan.kept = _from_json(row.counts, sets)
-        elif plan.base and row.signature == plan.base_signature:
-            plan.base_kept = _from_json(row.counts, sets)
+        now, moment = clock()
+        _signature, as_of, text = stored.get(plan.roll_key, (None, None, ""))
+        if as_of is not None and as_of >= now - ROLL_KEPT:
+            # A period still running, or a finished one a step on one of its cases changed.
+            plan.rolled, plan.since = _from_json(json.loads(text), sets), as_of
+            plan.base = None  # what changed since is all that is read
+            if moment - as_of >= ROLL_EVERY:
+                plan.roll_to = moment
+            continue
+        plan.roll_to = moment
+        signature, _as_of, text = stored.get(plan.base_key, (None, None, ""))
+        if plan.base and signature == plan.base_signature:
+            plan.base_kept = _from_json(json.loads(text), sets)
     return plans
 
 
@@ -425,16 +547,32 @@ def _count(
     for i, (plan, (_period, sets, _name)) in enumerate(zip(plans, asks, strict=True)):
         if plan.kept is not None:
             continue
-        counted = "delta" if plan.base is not None else "period"
-        if plan.base is not None and plan.base_kept is None:
-            for s, (fields, measures) in enumerate(sets):
-                parts.append((plan.base, fields, measures, None))
-                owner.append((i, "base", s))
-        for s, (fields, measures) in enumerate(sets):
-            parts.append((plan.period, fields, measures, plan.base))
-            owner.append((i, counted, s))
+        each = [
+            (s, Part(plan.period, fields, measures)) for s, (fields, measures) in enumerate(sets)
+        ]
+        if plan.rolled is not None:
+            # What changed since the kept moment: the facts now, and the versions replaced.
+            for s, part in each:
+                parts.append(part._replace(changed=(plan.since, plan.roll_to)))
+                owner.append((i, "changed", s))
+                parts.append(part._replace(replaced=plan.since))
+                owner.append((i, "replaced", s))
+        else:
+            counted = "delta" if plan.base is not None else "period"
+            if plan.base is not None and plan.base_kept is None:
+                for s, part in each:
+                    parts.append(part._replace(period=plan.base))
+                    owner.append((i, "base", s))
+            for s, part in each:
+                parts.append(part._replace(base=plan.base))
+                owner.append((i, counted, s))
+        if plan.roll_to is not None:
+            # The facts changed after the new moment: the counts kept as of it leave them out.
+            for s, part in each:
+                parts.append(part._replace(changed=(plan.roll_to, None)))
+                owner.append((i, "after", s))
     # Only the measures some part counts: the periods read back need no columns.
-    aliases = _aliases(dict.fromkeys(m for _p, _f, ms, _b in parts for m in ms))
+    aliases = _aliases(dict.fromkeys(m for part in parts for m in part.measures))
     columns, rows = (
         _read(facts, parts=parts, aliases=aliases, options=options) if parts else ([], [])
     )
@@ -460,40 +598,47 @@ def _count(
         else:
             raw[(s, values)] = {m: row[n] for m, n, _d in places}
     results: list[Raw] = []
-    fresh: dict[str, tuple[Raw, int, Sets]] = {}
+    # key: (counts, signature, the key column sets, the moment rolling counts are as of)
+    fresh: dict[str, tuple[Raw, int, Sets, datetime | None]] = {}
     for i, plan in enumerate(plans):
         sets = asks[i][1]
+
+        def part(counted: str, i: int = i) -> Raw:
+            return found.get((i, counted), {})
+
         if plan.kept is not None:
             results.append(plan.kept)
             continue
+        if plan.rolled is not None:
+            kept = _rolled(plan.rolled, [part("changed")], [part("replaced")])
+            raw = _rolled(kept, [part("after")], []) if plan.roll_to else kept
+            if plan.roll_to:
+                fresh[plan.roll_key] = (kept, 0, sets, plan.roll_to)
+            results.append(raw)
+            continue
         if plan.base is None:
-            raw = found.get((i, "period"), {})
+            raw = part("period")
         else:
             base = plan.base_kept
             if base is None:
-                base = found.get((i, "base"), {})
-                fresh[plan.base_key] = (base, plan.base_signature, sets)
-            # The prefix's counts are shared, not copied: only the units with a difference get
-            # counts of their own (nothing here or in the callers changes a count in place).
-            raw = dict(base)
-            for k, delta in found.get((i, "delta"), {}).items():
-                counts = dict(raw.get(k) or dict.fromkeys(delta, 0))
-                for m, n in delta.items():
-                    counts[m] = counts.get(m, 0) + n
-                raw[k] = counts
+                base = part("base")
+                fresh[plan.base_key] = (base, plan.base_signature, sets, None)
+            raw = _rolled(base, [part("delta")], [])
         if plan.key:
-            fresh[plan.key] = (raw, plan.signature, sets)
+            fresh[plan.key] = (raw, plan.signature, sets, None)
+        if plan.roll_to:
+            fresh[plan.roll_key] = (_rolled(raw, [], [part("after")]), 0, sets, plan.roll_to)
         results.append(raw)
     if fresh:
         # In key order, so that two readers storing the same rows take their locks alike.
         PeriodCounts.objects.using(facts.db).bulk_create(
             [
-                PeriodCounts(key=k, counts=_to_json(r, sets), signature=g)
-                for k, (r, g, sets) in sorted(fresh.items())
+                PeriodCounts(key=k, counts=_to_json(r, sets), signature=g, as_of=as_of)
+                for k, (r, g, sets, as_of) in sorted(fresh.items())
             ],
             update_conflicts=True,
             unique_fields=["key"],
-            update_fields=["counts", "signature", "computed_at"],
+            update_fields=["counts", "signature", "as_of", "computed_at"],
         )
     return results
 

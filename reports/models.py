@@ -6,11 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.gis.db.models import PointField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from cases.facts import FactColumns
 from reports.indices import RATES, PeriodKind
 
 
@@ -180,16 +182,62 @@ class FactChange(models.Model):
         return f"{self.day}: {self.changes}"
 
 
+class FactVersion(FactColumns):
+    """An evaluation fact as it was before a change (an update that moved its ``changed_at``,
+    or its deletion), written by a trigger on cases_casefact (the migration that creates this
+    table holds it): the counts kept as of a moment take these away for the facts that changed
+    after it (reports.counting, "rolling counts"). Dropped after VERSIONS_KEPT_DAYS
+    (reports.services)."""
+
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("案件"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    captured_at = models.DateTimeField(_("被替换时间"))
+    # Read by captured_at only: no index of their own, which every captured row would pay for.
+    category = models.ForeignKey(
+        "grids.Category",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    grid = models.ForeignKey(
+        "grids.Grid",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    location = PointField(_("位置"), srid=4326, spatial_index=False)
+
+    class Meta:
+        verbose_name = _("考核事实旧版本")
+        verbose_name_plural = _("考核事实旧版本")
+        indexes = [models.Index(fields=["captured_at"], name="factversion_captured")]
+
+    def __str__(self) -> str:
+        return f"{self.number} @ {self.captured_at}"
+
+
 class PeriodCounts(models.Model):
-    """The counts of one finished period, for the facts one reader sees (the whole city, or a
-    district's, a department's): a trend's measures, or a ranking's units (reports.counting,
-    "kept counts"), kept with the changes to the facts of its days they were counted after
-    (``signature``: the sum of FactChange over those days). They are read again only while
-    that sum is unchanged."""
+    """The counts of one period, for the facts one reader sees (the whole city, or a
+    district's, a department's): a trend's measures, or a ranking's units (reports.counting).
+
+    Of a finished period ("kept counts"), kept with the changes to the facts of its days they
+    were counted after (``signature``: the sum of FactChange over those days), and read again
+    only while that sum is unchanged. Of a period still running ("rolling counts", with
+    ``as_of``), the counts of the facts unchanged since ``as_of``, to which a read adds what
+    changed after it."""
 
     key = models.TextField(_("键"), unique=True)
     counts = models.JSONField(_("数量"))
     signature = models.BigIntegerField(_("变更标记"))
+    as_of = models.DateTimeField(_("截至"), null=True, blank=True)
     computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
 
     class Meta:

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from departments.services.notices import notify
 from gridcity.errors import NotFound, ValidationFailed
 from gridcity.outbox import task_enqueue
+from reports.counting import ROLL_KEPT
 from reports.files import WRITERS, title_for
 from reports.indices import Options, Period, PeriodKind, period_of
-from reports.models import PeriodCounts, ReportExport, ReportSubscription
+from reports.models import FactVersion, PeriodCounts, ReportExport, ReportSubscription
 from reports.selectors import dimension_get, facts_for_user, report_build, report_scope
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,9 @@ def subscriptions_deliver(*, frequency: str, today: date | None = None) -> int:
 # Kept counts are dropped this long after they were counted, so that those of periods nobody
 # opens any more do not pile up (a period still opened is counted again on its next view).
 KEPT_COUNTS_DAYS = 30
+# The versions the facts' changes replaced are kept this long: longer than rolling counts are
+# read (reports.counting.ROLL_KEPT), which are dropped once that old.
+VERSIONS_KEPT_DAYS = 3
 COMPACT_SQL = """
 WITH gone AS (DELETE FROM reports_factchange RETURNING day, changes)
 INSERT INTO reports_factchange (day, changes) SELECT day, sum(changes) FROM gone GROUP BY day
@@ -193,11 +197,14 @@ INSERT INTO reports_factchange (day, changes) SELECT day, sum(changes) FROM gone
 def fact_changes_compact() -> int:
     """Fold the recorded changes of each day into one row, in one statement: the sum over any
     days, and so every kept signature, is the same before and after, and the writers, who only
-    add rows, never wait for it. Drops kept counts older than KEPT_COUNTS_DAYS.
+    add rows, never wait for it. Drops kept counts older than KEPT_COUNTS_DAYS, rolling counts
+    too old to be read and the facts' versions older than VERSIONS_KEPT_DAYS.
     Returns the number of rows left."""
     with connection.cursor() as cursor:
         cursor.execute(COMPACT_SQL)
         left = cursor.rowcount
-    old = timezone.now() - timedelta(days=KEPT_COUNTS_DAYS)
-    PeriodCounts.objects.filter(computed_at__lt=old).delete()
+    now = timezone.now()
+    PeriodCounts.objects.filter(computed_at__lt=now - timedelta(days=KEPT_COUNTS_DAYS)).delete()
+    PeriodCounts.objects.filter(as_of__lt=now - ROLL_KEPT).delete()
+    FactVersion.objects.filter(captured_at__lt=now - timedelta(days=VERSIONS_KEPT_DAYS)).delete()
     return left

@@ -69,7 +69,8 @@ def test_a_finished_period_is_counted_once_and_read_back_while_nothing_changed(f
     assert first == again == one_by_one(facts)
     assert len(first_reads) == 1
     assert again_reads == []  # every period from the kept counts
-    assert PeriodCounts.objects.count() == len(TREND)
+    assert PeriodCounts.objects.filter(as_of=None).count() == len(TREND)
+    assert PeriodCounts.objects.exclude(as_of=None).count() == len(TREND)  # and rolling
 
 
 def test_counts_kept_under_another_layout_are_not_read_back(facts):
@@ -128,15 +129,19 @@ def test_a_deleted_fact_is_seen_too(facts):
     assert after == one_by_one(facts)
 
 
-def test_a_period_not_yet_a_day_past_its_end_is_counted_every_time(facts):
+def test_a_period_not_yet_a_day_past_its_end_is_not_kept_by_its_days(facts):
+    # It is kept rolling instead (tests/reports/test_rolling_counts.py): every read reads the
+    # facts changed since its moment.
     today = timezone.localdate()
     running = [(period_of("month", today), tuple(MEASURES)), (period_of("day", today), ("due",))]
 
-    _found, first_reads = counted(facts, running)
-    _found, again_reads = counted(facts, running)
+    found, first_reads = counted(facts, running)
+    again, again_reads = counted(facts, running)
 
+    assert found == again == one_by_one(facts, running)
     assert len(first_reads) == len(again_reads) == 1
-    assert not PeriodCounts.objects.exists()
+    assert PeriodCounts.objects.count() == len(running)
+    assert not PeriodCounts.objects.filter(as_of=None).exists()
 
 
 def test_a_reader_who_sees_part_of_the_city_keeps_counts_of_that_part(facts):
@@ -195,11 +200,7 @@ def test_the_trigger_records_the_days_of_every_timestamp_of_a_changed_row(facts)
 
     CaseFact.objects.filter(pk=fact.pk).update(closed_at=moved)
 
-    stamps = [
-        getattr(fact, f.attname)
-        for f in CaseFact._meta.fields
-        if f.get_internal_type() == "DateTimeField"
-    ]
+    stamps = [getattr(fact, f.attname) for f in _stamp_fields()]
     days = {s.astimezone(UTC).date() for s in [*stamps, moved] if s is not None}
     recorded = dict(FactChange.objects.values_list("day").annotate(n=Sum("changes")))
     assert set(recorded) == days
@@ -235,9 +236,18 @@ def test_the_trigger_covers_every_timestamp_of_the_facts(db):
         cursor.execute("SELECT pg_get_functiondef('reports_fact_changed'::regproc)")
         (source,) = cursor.fetchone()
 
-    for field in CaseFact._meta.fields:
-        if field.get_internal_type() == "DateTimeField":
-            assert f"n.{field.column}" in source and f"o.{field.column}" in source, field.column
+    for field in _stamp_fields():
+        assert f"n.{field.column}" in source and f"o.{field.column}" in source, field.column
+
+
+def _stamp_fields():
+    """The timestamps of what happened to a case: not changed_at, when the row last changed,
+    which is the rolling counts' bookkeeping (tests/reports/test_rolling_counts.py)."""
+    return [
+        f
+        for f in CaseFact._meta.fields
+        if f.get_internal_type() == "DateTimeField" and f.name != "changed_at"
+    ]
 
 
 def test_compacting_keeps_every_days_sum_in_one_row(db):
@@ -392,13 +402,18 @@ def test_a_period_that_runs_to_today_is_its_kept_prefix_and_the_difference(world
     trend = [(period, tuple(MEASURES))]
 
     first, _reads = counted(facts, trend)
-    kept = PeriodCounts.objects.get()  # the prefix, not the period
+    kept = PeriodCounts.objects.get(as_of=None)  # the prefix, not the period
+    forget_rolling()  # else the period is read as its rolling counts and what changed since
     again, reads = counted(facts, trend)
 
     assert first == again == one_by_one(facts, trend)
     assert str(prefix.last) in kept.key
-    assert PeriodCounts.objects.get().computed_at == kept.computed_at  # read back, not recounted
+    assert PeriodCounts.objects.get(as_of=None).computed_at == kept.computed_at  # read back
     assert len(reads) == 1
+
+
+def forget_rolling():
+    PeriodCounts.objects.exclude(as_of=None).delete()
 
 
 def test_a_ranking_that_runs_to_today_equals_counting_each_unit(world):
@@ -428,6 +443,7 @@ def test_a_scoped_ranking_reads_the_days_after_its_prefix_through_the_latest_tim
 
     for facts in (mine, everything):
         count_table(facts, period=period, dimension=dimension, options=EVENT)  # keeps the prefix
+        forget_rolling()
         with CaptureQueriesContext(connection) as captured:
             units, total = count_table(facts, period=period, dimension=dimension, options=EVENT)
         (statement,) = fact_reads(captured)
