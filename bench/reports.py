@@ -6,12 +6,22 @@ Floor: per page, one GROUP BY over cases_casefact counting the page's main measu
 accepted, filed, dispatched, closed, closed on time, handled, handled on time, due to close)
 for the period and the dimension.
 
-    python -m bench.reports [--n 5] [--dimensions department,grid]
+    python -m bench.reports [--n 5] [--dimensions department,grid] [--steps-per-second 1]
+
+With --steps-per-second, the pages are read while the city works: a writer urges (督办) that
+many open cases a second, each reported more than a day ago (a city filing 10,000 cases a day
+takes about one step a second on them). Only the cases' facts are written, which is all the
+reports read, and the step changes a day a finished period holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from bench import harness, reads
@@ -58,10 +68,53 @@ GROUP = {
 }
 
 
+OPEN_SQL = """
+SELECT case_id FROM cases_casefact
+ WHERE closed_at IS NULL AND voided_at IS NULL AND reported_at < now() - interval '1 day'
+ ORDER BY random() LIMIT 5000
+"""
+STEP_SQL = "UPDATE cases_casefact SET urge_count = urge_count + 1 WHERE case_id = %s"
+
+
+@contextmanager
+def working_city(per_second: float) -> Iterator[dict[str, int]]:
+    """A writer taking ``per_second`` steps a second on open cases while the block runs."""
+    done = {"steps": 0}
+    if per_second <= 0:
+        yield done
+        return
+    stop = threading.Event()
+
+    def work() -> None:
+        with harness.floor_connection() as conn:
+            cases = [row[0] for row in conn.execute(OPEN_SQL).fetchall()]
+            rng = random.Random(5)
+            due = time.monotonic()
+            while not stop.is_set():
+                conn.execute(STEP_SQL, [rng.choice(cases)])
+                done["steps"] += 1
+                due += 1 / per_second
+                stop.wait(max(0.0, due - time.monotonic()))
+
+    writer = threading.Thread(target=work, daemon=True)
+    writer.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        writer.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5, help="requests per page and period")
     parser.add_argument("--dimensions", default="", help="only these (comma-separated)")
+    parser.add_argument(
+        "--steps-per-second",
+        type=float,
+        default=0,
+        help="read while a writer takes this many steps a second on open cases",
+    )
     args = parser.parse_args()
     harness.setup()
     from reports.services import period_parse
@@ -103,14 +156,18 @@ def main() -> None:
             )
     with harness.floor_connection() as conn:
         facts = conn.execute("SELECT count(*) FROM cases_casefact").fetchone()[0]
-    reads.run(
-        "Reports over two years of facts",
-        read_list,
-        role="dispatcher",
-        n=args.n,
-        facts=facts,
-        periods=periods,
-    )
+    with working_city(args.steps_per_second) as done:
+        reads.run(
+            "Reports over two years of facts",
+            read_list,
+            role="dispatcher",
+            n=args.n,
+            facts=facts,
+            periods=periods,
+            steps_per_second=args.steps_per_second,
+        )
+    if args.steps_per_second:
+        print(f"steps taken while reading: {done['steps']:,}")
 
 
 if __name__ == "__main__":
