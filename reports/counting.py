@@ -396,12 +396,15 @@ def _from_json(stored: list[Any], sets: Sets) -> Raw:
 # counts of a period still running (the last two years, this month so far) are never kept by
 # their days, and those of a finished one (last month) not for long while its cases are still
 # being handled. Every period's counts are also kept as of a moment (PeriodCounts.as_of): the
-# counts of the facts unchanged since then. A trigger stamps each fact
-# with when it last changed in a way a report counts (CaseFact.changed_at) and keeps the
-# version each change replaced (FactVersion), so a read is what was kept, plus the facts
-# changed since the moment, minus the versions they replaced that were counted then; it reads
-# the facts changed in the last minutes, not the month. Every fact's contribution to a period's
-# counts depends on its row and the period only (the event convention), so this is exact.
+# counts of the facts as they were then. A trigger stamps each fact with when it last changed
+# in a way a report counts (CaseFact.changed_at) and keeps the version each change replaced
+# (FactVersion), so a read is what was kept, plus the facts changed since the moment, minus
+# the versions that were current at it and have been replaced since (changed_at before the
+# moment, captured_at after it); it reads the facts changed in the last minutes, not the
+# month. Every fact's contribution to a period's counts depends on its row and the period only
+# (the event convention), so this is exact. The same versions turn the counts a read finds now
+# into the counts as of an earlier moment, to be kept: take away the facts changed after it and
+# add back what they were then.
 #
 # The moment a read keeps its counts as of is a little in the past, and never later than the
 # start of a transaction still open (the reader's own included): a writer's changed_at is the
@@ -567,10 +570,13 @@ def _count(
                 parts.append(part._replace(base=plan.base))
                 owner.append((i, counted, s))
         if plan.roll_to is not None:
-            # The facts changed after the new moment: the counts kept as of it leave them out.
+            # The counts kept as of the new moment hold the facts changed after it as they were
+            # then: those facts now are taken away, the versions current then added back.
             for s, part in each:
                 parts.append(part._replace(changed=(plan.roll_to, None)))
                 owner.append((i, "after", s))
+                parts.append(part._replace(replaced=plan.roll_to))
+                owner.append((i, "then", s))
     # Only the measures some part counts: the periods read back need no columns.
     aliases = _aliases(dict.fromkeys(m for part in parts for m in part.measures))
     columns, rows = (
@@ -610,10 +616,13 @@ def _count(
             results.append(plan.kept)
             continue
         if plan.rolled is not None:
-            kept = _rolled(plan.rolled, [part("changed")], [part("replaced")])
-            raw = _rolled(kept, [part("after")], []) if plan.roll_to else kept
+            # Without roll_to, "changed" is every fact changed since the moment kept; with it,
+            # those up to roll_to, and "after" the rest.
+            before = _rolled(plan.rolled, [part("changed")], [part("replaced")])
+            raw = _rolled(before, [part("after")], []) if plan.roll_to else before
             if plan.roll_to:
-                fresh[plan.roll_key] = (kept, 0, sets, plan.roll_to)
+                then = _rolled(before, [part("then")], [])
+                fresh[plan.roll_key] = (then, 0, sets, plan.roll_to)
             results.append(raw)
             continue
         if plan.base is None:
@@ -627,7 +636,8 @@ def _count(
         if plan.key:
             fresh[plan.key] = (raw, plan.signature, sets, None)
         if plan.roll_to:
-            fresh[plan.roll_key] = (_rolled(raw, [], [part("after")]), 0, sets, plan.roll_to)
+            then = _rolled(raw, [part("then")], [part("after")])
+            fresh[plan.roll_key] = (then, 0, sets, plan.roll_to)
         results.append(raw)
     if fresh:
         # In key order, so that two readers storing the same rows take their locks alike.

@@ -169,6 +169,40 @@ def test_rolling_counts_equal_counting_afresh_through_a_working_day(world, every
     assert PeriodCounts.objects.exclude(as_of=None).exists()
 
 
+def database_now():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_committed_between_the_moment_and_the_read_are_kept_as_they_were_then(
+    world, monkeypatch
+):
+    # The moment counts are kept as of lies minutes before the read: the steps taken in those
+    # minutes are in the facts the read counts, and the counts kept as of the moment must hold
+    # those cases as they were then (the versions the steps replaced), or every later read
+    # takes those versions away from counts that never held them.
+    monkeypatch.setattr(counting, "ROLL_EVERY", timedelta(0))
+    rng = Random(5)
+    ids = random_facts(world, count=100, grids=3)
+    period = running()
+    everything = CaseFact.objects.all()
+    lead = everything.filter(lead_department_id__in=[world.sanitation.pk])
+    for round_ in range(4):
+        moment = database_now()
+        ids = change_some(rng, world, ids)
+        twice = rng.sample(ids, 4)  # changed twice since the moment
+        CaseFact.objects.filter(pk__in=twice).update(urge_count=F("urge_count") + 1)
+        CaseFact.objects.filter(pk__in=twice).update(urge_count=F("urge_count") + 1)
+        monkeypatch.setattr(counting, "_moment", lambda db, m=moment: (database_now(), m))
+        for name, facts in (("city", everything), ("lead", lead)):
+            for dimension in ("grid", "department"):
+                assert units_and_total(facts, dimension, period) == units_and_total(
+                    afresh(facts), dimension, period
+                ), (round_, name, dimension)
+
+
 @pytest.mark.django_db
 def test_a_reader_who_changes_facts_in_the_same_transaction_counts_them(world, every_read_rolls):
     # The reader's own transaction is open too: the moment is never later than its start, so
