@@ -8,10 +8,15 @@ for the period and the dimension.
 
     python -m bench.reports [--n 5] [--dimensions department,grid] [--steps-per-second 1]
 
-With --steps-per-second, the pages are read while the city works: a writer urges (督办) that
-many open cases a second, each reported more than a day ago (a city filing 10,000 cases a day
-takes about one step a second on them). Only the cases' facts are written, which is all the
-reports read, and the step changes a day a finished period holds.
+With --steps-per-second, the pages are read while the city works: a writer takes that many
+steps a second on open cases reported more than a day ago (a city filing 10,000 cases a day
+takes about one step a second on them), each an urge (督办), a report back (处置反馈) or a
+close (结案). Only the cases' facts are written, which is all the reports read, and a step
+changes a day a finished period holds.
+
+With --check, each ranking's counts are then read once more as the pages read them (kept,
+rolled forward from a moment) and compared with counting the same facts afresh; a difference
+is printed and the run fails.
 """
 
 from __future__ import annotations
@@ -73,7 +78,14 @@ SELECT case_id FROM cases_casefact
  WHERE closed_at IS NULL AND voided_at IS NULL AND reported_at < now() - interval '1 day'
  ORDER BY random() LIMIT 5000
 """
-STEP_SQL = "UPDATE cases_casefact SET urge_count = urge_count + 1 WHERE case_id = %s"
+STEPS_SQL = (
+    "UPDATE cases_casefact SET urge_count = urge_count + 1 WHERE case_id = %s",
+    "UPDATE cases_casefact SET handled_at = now(), handled_on_time = handling_deadline >= now()"
+    " WHERE case_id = %s AND dispatched_at IS NOT NULL AND handled_at IS NULL",
+    "UPDATE cases_casefact SET closed_at = now(),"
+    " outcome = CASE WHEN handling_deadline >= now() THEN 'on_time' ELSE 'late' END"
+    " WHERE case_id = %s AND handled_at IS NOT NULL AND closed_at IS NULL",
+)
 
 
 @contextmanager
@@ -91,8 +103,11 @@ def working_city(per_second: float) -> Iterator[dict[str, int]]:
             rng = random.Random(5)
             due = time.monotonic()
             while not stop.is_set():
-                conn.execute(STEP_SQL, [rng.choice(cases)])
-                done["steps"] += 1
+                case = rng.choice(cases)
+                for sql in rng.sample(STEPS_SQL, len(STEPS_SQL)):  # the first the case allows
+                    if conn.execute(sql, [case]).rowcount:
+                        done["steps"] += 1
+                        break
                 due += 1 / per_second
                 stop.wait(max(0.0, due - time.monotonic()))
 
@@ -105,6 +120,40 @@ def working_city(per_second: float) -> Iterator[dict[str, int]]:
         writer.join()
 
 
+def check(queries: dict[str, str], dimensions: list[str]) -> int:
+    """Each ranking counted as its page counts it, twice, and afresh; the number that differ.
+    The first read keeps its counts again (as of a few minutes ago, so holding the steps just
+    taken as they were then) and the second reads those back."""
+    from cases.facts import CaseFact
+    from reports import counting
+    from reports.counting import count_table
+    from reports.indices import DIMENSIONS, Options
+    from reports.selectors import facts_for_user
+    from reports.services import period_parse
+
+    facts = facts_for_user(user=reads.user_with_role("dispatcher"))
+    afresh = facts.filter(pk__in=CaseFact.objects.values("pk"))  # a subquery: never kept
+    options = Options.from_settings()
+    counting.ROLL_EVERY = timedelta(0)  # in this process only: every read keeps its counts
+    wrong = 0
+    for label, query in queries.items():
+        period = period_parse(dict(part.split("=") for part in query.split("&")))
+        for name in dimensions:
+            if name == "city":
+                continue
+            found = [
+                count_table(chosen, period=period, dimension=DIMENSIONS[name], options=options)
+                for chosen in (facts, facts, afresh)
+            ]
+            # A unit a change emptied may stay in rolled counts with nothing counted.
+            units = [{k: v for k, v in u.items() if any(v.values())} for u, _t in found]
+            same = all(u == units[-1] for u in units) and all(t == found[-1][1] for _u, t in found)
+            wrong += not same
+            verdict = "same" if same else "DIFFERENT"
+            print(f"check {label}: {name}: {verdict} ({len(units[-1])} units)")
+    return wrong
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5, help="requests per page and period")
@@ -114,6 +163,9 @@ def main() -> None:
         type=float,
         default=0,
         help="read while a writer takes this many steps a second on open cases",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="compare the rankings' counts with counting afresh"
     )
     args = parser.parse_args()
     harness.setup()
@@ -168,6 +220,8 @@ def main() -> None:
         )
     if args.steps_per_second:
         print(f"steps taken while reading: {done['steps']:,}")
+    if args.check and check(periods, dimensions):
+        raise SystemExit("the counts the pages read differ from counting afresh")
 
 
 if __name__ == "__main__":
