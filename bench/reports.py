@@ -28,8 +28,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bench import harness, reads
+
+if TYPE_CHECKING:
+    from reports.indices import Period
 
 FLOOR_SQL = """
 SELECT {group} AS unit,
@@ -120,6 +124,13 @@ def working_city(per_second: float) -> Iterator[dict[str, int]]:
         writer.join()
 
 
+def period_for(query: str) -> Period:
+    """The period a page's query string names, as the page reads it."""
+    from reports.services import period_parse
+
+    return period_parse(dict(part.split("=") for part in query.split("&")))
+
+
 def check(queries: dict[str, str], dimensions: list[str]) -> int:
     """Each ranking counted as its page counts it, twice, and afresh; the number that differ.
     The first read keeps its counts again (as of a few minutes ago, so holding the steps just
@@ -129,7 +140,6 @@ def check(queries: dict[str, str], dimensions: list[str]) -> int:
     from reports.counting import count_table
     from reports.indices import DIMENSIONS, Options
     from reports.selectors import facts_for_user
-    from reports.services import period_parse
 
     facts = facts_for_user(user=reads.user_with_role("dispatcher"))
     afresh = facts.filter(pk__in=CaseFact.objects.values("pk"))  # a subquery: never kept
@@ -137,7 +147,7 @@ def check(queries: dict[str, str], dimensions: list[str]) -> int:
     counting.ROLL_EVERY = timedelta(0)  # in this process only: every read keeps its counts
     wrong = 0
     for label, query in queries.items():
-        period = period_parse(dict(part.split("=") for part in query.split("&")))
+        period = period_for(query)
         for name in dimensions:
             if name == "city":
                 continue
@@ -169,7 +179,6 @@ def main() -> None:
     )
     args = parser.parse_args()
     harness.setup()
-    from reports.services import period_parse
     from reports.views import TABLE_DIMENSIONS
 
     now = harness.anchor()
@@ -190,7 +199,7 @@ def main() -> None:
         dimensions = [d for d in dimensions if d in args.dimensions.split(",")]
     read_list = []
     for label, query in periods.items():
-        period = period_parse(dict(part.split("=") for part in query.split("&")))
+        period = period_for(query)
         bounds = {"start": period.start, "end": period.end}
         for dimension in dimensions:
             path = "/reports/" if dimension == "city" else f"/reports/by/{dimension}/"
