@@ -180,7 +180,15 @@ def _require_aware(value: datetime) -> None:
 def work_calendar() -> WorkCalendar:
     """The city's calendar as configured now: duty periods (built-in 08:30–12:00 and
     13:30–17:30 on weekdays when none are configured), local calendar days, settings.TIME_ZONE.
-    Two small queries: build one per request or batch and reuse it."""
+    Held by the process and read again only after a change (departments.worktime): one small
+    query."""
+    from departments.worktime import current_worktime
+
+    return current_worktime().calendar
+
+
+def read_work_calendar() -> WorkCalendar:
+    """The calendar read from the database (two small queries)."""
     from departments.models import CalendarDay, DutyPeriod
 
     periods: dict[int, list[tuple[time, time]]] = {}
