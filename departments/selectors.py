@@ -3,16 +3,18 @@ role, and whether the calendar knows next year."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from departments.calendar import WorkCalendar, national_knows_year, work_calendar
+from departments.calendar import WorkCalendar, national_knows_year
 from departments.defaults import DEFAULT_STEP_LIMITS
 from departments.models import (
     CalendarYear,
@@ -23,6 +25,7 @@ from departments.models import (
     TimeLimit,
 )
 from departments.roles import COMMAND_CENTRE_ROLES, Role
+from departments.worktime import current_worktime
 from grids.models import Category, Grid
 
 User = get_user_model()
@@ -68,7 +71,11 @@ def user_roles(*, user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
     """The roles a user holds through their groups (a superuser holds administrator)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    names = set(user.groups.values_list("name", flat=True))
+    return _roles(user=user, group_names=user.groups.values_list("name", flat=True))
+
+
+def _roles(*, user: AbstractBaseUser, group_names: Iterable[str]) -> frozenset[Role]:
+    names = set(group_names)
     roles = {role for role in Role if role.value in names}
     if user.is_superuser:
         roles.add(Role.ADMINISTRATOR)
@@ -76,31 +83,33 @@ def user_roles(*, user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
 
 
 def user_scope(*, user: AbstractBaseUser | AnonymousUser, on: date | None = None) -> Scope:
-    """The ONE scoping selector: what `user` may see on day `on` (today by default)."""
-    roles = user_roles(user=user)
-    if not roles:
+    """The ONE scoping selector: what `user` may see on day `on` (today by default).
+
+    Every request asks it, so one plain statement reads what it needs (the user's groups, their
+    department, the grids they patrol that day and the areas they supervise) rather than an ORM
+    query each: building those queries cost more than running them (about 2.5 ms a request,
+    bench/RESULTS.md, eighth round). Only a department lead's sub-departments take more."""
+    if not user.is_authenticated or not user.is_active:
         return NO_SCOPE
     day = on or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(SCOPE_SQL, {"user": user.pk, "day": day})
+        group_names, department_id, patrol_ids, supervised_codes = cursor.fetchone()
+    roles = _roles(user=user, group_names=group_names)
+    if not roles:
+        return NO_SCOPE
     # An account without a Person row (e.g. a bare superuser) belongs to no department.
-    person = getattr(user, "person", None)
     department_ids: set[int] = set()
-    if person is not None:
-        department_ids.add(person.department_id)
+    if department_id is not None:
+        department_ids.add(department_id)
         if Role.DEPARTMENT_LEAD in roles:
-            department_ids |= _descendant_ids(person.department_id)
-    patrol: frozenset[int] = frozenset()
-    if Role.INSPECTOR in roles:
-        patrol = frozenset(
-            PatrolAssignment.objects.on(day)
-            .filter(inspector=user)
-            .values_list("grid_id", flat=True)
-        )
+            department_ids |= _descendant_ids(department_id)
+    patrol = frozenset(patrol_ids) if Role.INSPECTOR in roles else frozenset()
     sees_all = bool(roles & SEES_ALL_ROLES)
     area_codes: frozenset[str] = frozenset()
     sees_all_areas = sees_all
     if Role.SUPERVISOR in roles and not sees_all:
-        if person is not None:
-            area_codes = frozenset(person.supervised_areas.values_list("code", flat=True))
+        area_codes = frozenset(supervised_codes)
         sees_all_areas = not area_codes
     return Scope(
         roles=roles,
@@ -111,6 +120,22 @@ def user_scope(*, user: AbstractBaseUser | AnonymousUser, on: date | None = None
         sees_all_areas=sees_all_areas,
         user_id=user.pk,
     )
+
+
+# The statement behind user_scope. A patrol is in force on the day as in
+# PatrolAssignmentQuerySet.on(); tests/departments/test_scope.py checks the two agree.
+SCOPE_SQL = """
+    SELECT ARRAY(SELECT g.name FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+                  WHERE ug.user_id = %(user)s),
+           (SELECT p.department_id FROM departments_person p WHERE p.user_id = %(user)s),
+           ARRAY(SELECT pa.grid_id FROM departments_patrolassignment pa
+                  WHERE pa.inspector_id = %(user)s AND pa.valid_from <= %(day)s
+                    AND (pa.valid_to IS NULL OR pa.valid_to > %(day)s)),
+           ARRAY(SELECT a.code FROM departments_person p
+                   JOIN departments_person_supervised_areas s ON s.person_id = p.id
+                   JOIN grids_area a ON a.id = s.area_id
+                  WHERE p.user_id = %(user)s)
+"""
 
 
 def _descendant_ids(department_id: int) -> set[int]:
@@ -195,20 +220,17 @@ def time_limit_for(
     Pass `calendar` when looking up many limits, to read the duty hours once."""
     step = TimeLimit.Step(step)
     urgency = TimeLimit.Urgency(urgency) if urgency else ""
-    rows = TimeLimit.objects.filter(step=step).filter(
-        Q(category__isnull=True) | Q(category=category) if category else Q(category__isnull=True)
-    )
-    rows = rows.filter(urgency__in={urgency, ""}).select_related("category")
-
-    def rank(row: TimeLimit) -> tuple[int, int]:
-        return (0 if row.category_id else 1, 0 if row.urgency else 1)
-
-    best = min(rows, key=rank, default=None)
+    worktime = current_worktime()
+    category_id = category.pk if category is not None else None
+    keys = [(step.value, None, urgency.value if urgency else ""), (step.value, None, "")]
+    if category_id is not None:
+        keys[:0] = [(step.value, category_id, keys[0][2]), (step.value, category_id, "")]
+    best = next((worktime.limits[key] for key in keys if key in worktime.limits), None)
     if best is None:
         best = _built_in_limit(step=step, urgency=urgency)
     working_day = timedelta(0)
     if best.unit == TimeLimit.Unit.WORKING_DAYS:
-        working_day = (calendar or work_calendar()).working_day_length
+        working_day = (calendar or worktime.calendar).working_day_length
     duration = best.duration(working_day=working_day)
     return Limit(duration=duration, natural=best.is_natural, source=_describe(best))
 

@@ -189,3 +189,26 @@ def test_role_groups_exist_with_permissions_even_after_a_test_flush():
     admin_group = Group.objects.get(name=Role.ADMINISTRATOR.value)
     assert admin_group.permissions.filter(codename="change_responsibilityrule").exists()
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+def test_scope_is_one_statement_and_its_patrols_agree_with_the_patrol_queryset(
+    city, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from departments.models import PatrolAssignment
+
+    inspector = person_with_roles(Role.INSPECTOR, Role.SUPERVISOR)
+    patrol_assign(actor=None, inspector=inspector, grids=city.grids[:2], valid_from=TODAY)
+    patrol_end(
+        actor=None, inspector=inspector, grids=city.grids[1:2], valid_to=TODAY + timedelta(1)
+    )
+    patrol_assign(
+        actor=None, inspector=inspector, grids=city.grids[3:4], valid_from=TODAY + timedelta(1)
+    )
+
+    for day in (TODAY - timedelta(1), TODAY, TODAY + timedelta(1), TODAY + timedelta(2)):
+        with django_assert_num_queries(1):
+            scope = user_scope(user=inspector, on=day)
+        in_force = PatrolAssignment.objects.on(day).filter(inspector=inspector)
+        assert scope.patrol_grid_ids == set(in_force.values_list("grid_id", flat=True)), day
