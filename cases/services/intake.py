@@ -31,7 +31,7 @@ from departments.calendar import work_calendar
 from departments.roles import Role
 from departments.selectors import Scope, user_scope
 from gridcity.errors import NotPermitted, ValidationFailed
-from gridcity.outbox import sent_together, task_enqueue
+from gridcity.outbox import recorded_together, sent_together, task_enqueue
 from grids.models import Category, Component
 from grids.selectors import grid_for_point
 
@@ -43,14 +43,12 @@ def case_number_next(*, year: int) -> str:
     if not connection.in_atomic_block:
         raise RuntimeError("case_number_next must run inside the report's transaction")
     with connection.cursor() as cursor:
+        # One statement: the year's first report creates the row, every later one takes the
+        # row's lock and the next serial.
         cursor.execute(
-            "INSERT INTO cases_casenumbercounter (year, last_serial) VALUES (%s, 0) "
-            "ON CONFLICT (year) DO NOTHING",
-            [year],
-        )
-        cursor.execute(
-            "UPDATE cases_casenumbercounter SET last_serial = last_serial + 1 "
-            "WHERE year = %s RETURNING last_serial",
+            "INSERT INTO cases_casenumbercounter AS counter (year, last_serial) VALUES (%s, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last_serial = counter.last_serial + 1 "
+            "RETURNING last_serial",
             [year],
         )
         (serial,) = cursor.fetchone()
@@ -126,7 +124,7 @@ def case_report_written(
         raise ValidationFailed(_("监督员上报需要至少一张现场照片。"), code="photo_required")
     grid = grid_for_point(point=location, on=timezone.localdate(now))
     status = workflow.report_target(source)
-    with sent_together(), transaction.atomic():
+    with sent_together(), transaction.atomic(), recorded_together():
         case = Case(
             number=case_number_next(year=timezone.localdate(now).year),
             source=source,
@@ -150,8 +148,10 @@ def case_report_written(
         try:
             # The CHECK constraints are left to the INSERT below: validating them here would
             # cost a savepoint and a query each on every report.
+            # The related rows were read for this report; checking that they exist would
+            # cost a query each.
             case.full_clean(
-                exclude=["number", "grid", "location"],
+                exclude=["number", "grid", "location", "category", "component", "reporter"],
                 validate_unique=False,
                 validate_constraints=False,
             )

@@ -215,3 +215,47 @@ def test_outbox_a_failure_while_sending_together_leaves_the_write_and_the_relay_
     row = OutboxTask.objects.get()
     assert row.sent_at is None
     assert outbox_relay(older_than_seconds=0) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_tasks_recorded_together_are_written_by_one_insert_and_sent_after_commit(
+    celery_worker,
+):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from gridcity.outbox import recorded_together
+
+    beats = [Heartbeat.objects.create(source=Heartbeat.Source.REQUEST) for _ in range(3)]
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        with recorded_together():
+            rows = [task_enqueue(record_heartbeat, heartbeat_id=beat.pk) for beat in beats]
+            assert [row.pk for row in rows] == [None, None, None]
+            assert not OutboxTask.objects.exists()
+        assert all(row.pk for row in rows)
+        assert OutboxTask.objects.filter(sent_at__isnull=True).count() == 3  # not before commit
+
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "gridcity_')]
+    assert len(inserts) == 1
+    assert OutboxTask.objects.filter(sent_at__isnull=False).count() == 3
+    wait_for(
+        lambda: Heartbeat.objects.filter(ran_at__isnull=False).count() == 3,
+        timeout=30,
+        what="the worker to run the three tasks recorded together",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outbox_a_block_that_raises_records_none_of_its_tasks():
+    from django.db import transaction
+
+    from gridcity.outbox import recorded_together
+
+    beat = Heartbeat.objects.create(source=Heartbeat.Source.REQUEST)
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), recorded_together():
+            task_enqueue(record_heartbeat, heartbeat_id=beat.pk)
+            raise RuntimeError("the work that called for the task failed")
+        task_enqueue(record_heartbeat, heartbeat_id=beat.pk)  # after the block: recorded
+
+    assert OutboxTask.objects.count() == 1
