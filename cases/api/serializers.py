@@ -15,6 +15,7 @@ from cases.models import Case, CaseEvent, CasePhoto, Outcome, Urgency
 from cases.selectors import may_see_contact
 from cases.workflow import Source
 from departments.models import Department
+from gridcity.serializers import FieldsBuiltOnce
 from grids.models import Category, Component
 
 
@@ -109,13 +110,13 @@ class CaseReportInput(serializers.Serializer):
 
 
 # ---------------------------------------------------------------- outputs
-class DepartmentRefOutput(serializers.ModelSerializer):
+class DepartmentRefOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "name"]
 
 
-class CaseEventOutput(serializers.ModelSerializer):
+class CaseEventOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -139,7 +140,7 @@ class CaseEventOutput(serializers.ModelSerializer):
         return event.actor.get_full_name() or event.actor.get_username()
 
 
-class CasePhotoOutput(serializers.ModelSerializer):
+class CasePhotoOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     """Links go to the case's scoped photo endpoint, never to MEDIA_URL."""
 
     event_sequence = serializers.IntegerField(source="event.sequence", allow_null=True)
@@ -176,7 +177,7 @@ class CasePhotoOutput(serializers.ModelSerializer):
         return self._link(photo, "?size=thumbnail") if photo.thumbnail else None
 
 
-class CaseListOutput(serializers.ModelSerializer):
+class CaseListOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     category_code = serializers.CharField(source="category.code")
     category_name = serializers.CharField(source="category.name")
     kind = serializers.CharField(source="category.kind")
