@@ -206,6 +206,11 @@ def floor_load(
     return harness.Stats(name, latencies, time.perf_counter() - started, errors=errors[0])
 
 
+def cpu_line(stats: harness.Stats) -> str:
+    db = stats.extra.get("db_cpu_ms")
+    return f"web {stats.extra['web_cpu_ms']} ms, database {db if db is not None else 'n/a'} ms"
+
+
 def flush_queue() -> None:
     """Drop the tasks the run queued (no worker runs during the filing benchmark)."""
     import redis
@@ -232,8 +237,10 @@ def main() -> None:
     pairs = []
     if args.scale_out:
         for workers in (1, 2, 4):
-            with servers.gunicorn(workers=workers) as (port, _proc):
+            with servers.gunicorn(workers=workers) as (port, proc):
                 http.load("warm-up", port, requests[:50], clients=4, count=50)
+                meter = servers.CpuMeter(proc.pid)
+                meter.start()
                 stats = http.load(
                     f"filing, {workers} gunicorn worker(s), 8 clients",
                     port,
@@ -241,6 +248,8 @@ def main() -> None:
                     clients=8,
                     duration=args.duration,
                 )
+                stats.extra.update(meter.stop(len(stats.latencies)))
+                print(f"   CPU per filing: {cpu_line(stats)}")
             pairs.append((stats, None))
             flush_queue()
         harness.report(
@@ -250,9 +259,11 @@ def main() -> None:
             started=datetime.now().isoformat(timespec="seconds"),
         )
         return
-    with servers.gunicorn(workers=args.workers) as (port, _proc):
+    with servers.gunicorn(workers=args.workers) as (port, proc):
         http.load("warm-up", port, requests[:50], clients=4, count=50)
+        meter = servers.CpuMeter(proc.pid)
         for clients in [int(c) for c in args.clients.split(",")]:
+            meter.start()
             stats = http.load(
                 f"filing over HTTP, {clients} client(s)",
                 port,
@@ -260,6 +271,8 @@ def main() -> None:
                 clients=clients,
                 duration=args.duration,
             )
+            stats.extra.update(meter.stop(len(stats.latencies)))
+            print(f"   CPU per filing: {cpu_line(stats)}")
             floor = (
                 None
                 if args.no_floor

@@ -161,6 +161,63 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes and their reaped children have used so far, in
+    seconds. Summed over a whole tree (or all of PostgreSQL's processes), it stays exact when a
+    process ends in between: its time moves to its parent's count of reaped children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
+
+
+def database_pids() -> list[int]:
+    """This machine's PostgreSQL processes (none when the database runs elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the web processes and by the local database between start() and stop(),
+    per request: unlike throughput, it hardly moves when a neighbour takes the machine's
+    cores for a while."""
+
+    def __init__(self, web_pid: int) -> None:
+        self.web_pid = web_pid
+
+    def _now(self) -> tuple[float, float | None]:
+        db_pids = database_pids()
+        db = cpu_seconds(db_pids) if db_pids else None
+        return cpu_seconds(tree(self.web_pid)), db
+
+    def start(self) -> None:
+        self._web, self._db = self._now()
+
+    def stop(self, requests: int) -> dict[str, float | None]:
+        web, db = self._now()
+        per = max(requests, 1)
+        return {
+            "web_cpu_ms": round((web - self._web) / per * 1000, 2),
+            "db_cpu_ms": (
+                round((db - self._db) / per * 1000, 2)
+                if db is not None and self._db is not None
+                else None
+            ),
+        }
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of one process, in MiB (0 when it is gone)."""
     try:
