@@ -87,7 +87,7 @@ def user_scope(*, user: AbstractBaseUser | AnonymousUser, on: date | None = None
 
     Every request asks it, so one plain statement reads what it needs (the user's groups, their
     department, the grids they patrol that day and the areas they supervise) rather than an ORM
-    query each: building those queries cost more than running them (about 2.5 ms a request,
+    query each: building those queries cost more than running them (about 2 ms a request,
     bench/RESULTS.md, eighth round). Only a department lead's sub-departments take more."""
     if not user.is_authenticated or not user.is_active:
         return NO_SCOPE
@@ -217,7 +217,7 @@ def time_limit_for(
 ) -> Limit:
     """The most specific limit: (category, urgency), (category, any urgency), (no category,
     urgency), then the step's default row; built-in defaults if the table lacks even that.
-    Pass `calendar` when looking up many limits, to read the duty hours once."""
+    A limit in working days is as long as `calendar`'s working day (the city's by default)."""
     step = TimeLimit.Step(step)
     urgency = TimeLimit.Urgency(urgency) if urgency else ""
     worktime = current_worktime()

@@ -59,13 +59,6 @@ def current_worktime() -> Worktime:
     return worktime
 
 
-def forget() -> None:
-    """Drops what this process holds (the next look reads afresh)."""
-    global _held
-    with _lock:
-        _held = None
-
-
 def _read() -> Worktime:
     from departments.calendar import read_work_calendar
     from departments.models import TimeLimit

@@ -77,7 +77,9 @@ def test_changed_duty_hours_and_calendar_days_are_seen_at_the_next_look(defaults
     assert work_calendar().working_day_length == timedelta(hours=8.5)
     assert work_calendar() is not held
 
-    holiday = CalendarDay.objects.create(date=date(2026, 3, 3), is_working_day=False, note="地方节日")
+    holiday = CalendarDay.objects.create(
+        date=date(2026, 3, 3), is_working_day=False, note="地方节日"
+    )
     assert not work_calendar().is_working_day(holiday.date)
     holiday.delete()
     assert work_calendar().is_working_day(holiday.date)

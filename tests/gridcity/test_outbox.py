@@ -235,7 +235,9 @@ def test_outbox_tasks_recorded_together_are_written_by_one_insert_and_sent_after
         assert all(row.pk for row in rows)
         assert OutboxTask.objects.filter(sent_at__isnull=True).count() == 3  # not before commit
 
-    inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "gridcity_')]
+    inserts = [
+        q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "gridcity_')
+    ]
     assert len(inserts) == 1
     assert OutboxTask.objects.filter(sent_at__isnull=False).count() == 3
     wait_for(
